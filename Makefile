@@ -1,0 +1,44 @@
+SHELL := /bin/bash
+# tcplua — `make run` serves examples/seed on 127.0.0.1:6666; `make test` builds and runs every test.
+# Both install what is missing first (Debian packages, the Python test runner).
+
+SWIFT ?= swift
+PYTHON ?= python3
+APT_PACKAGES := libluajit2-5.1-dev lua-cjson pkg-config
+BIN_RELEASE := .build/release/tcplua
+BIN_DEBUG := .build/debug/tcplua
+
+.PHONY: deps build release run test unit integration clean
+
+## Installs the Debian packages and the Python test runner when missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@$(PYTHON) -c "import pytest" 2>/dev/null || $(PYTHON) -m pip install -q pytest
+
+build: deps
+	$(SWIFT) build --build-tests
+
+release: deps
+	$(SWIFT) build -c release
+
+## Serves examples/seed (its config, init_by_lua.lua and test.lua) on 127.0.0.1:6666 in the foreground.
+run: release
+	mkdir -p examples/seed/logs
+	$(BIN_RELEASE) -p examples/seed/ -c conf/tcplua.conf -g 'daemon off;'
+
+test: build
+	$(SWIFT) test --skip-build 2>&1 | tail -n 40; test $${PIPESTATUS[0]} -eq 0
+	TCPLUA_BIN=$(abspath $(BIN_DEBUG)) $(PYTHON) -m pytest -q tests/integration
+
+unit: build
+	$(SWIFT) test --skip-build
+
+integration: build
+	TCPLUA_BIN=$(abspath $(BIN_DEBUG)) $(PYTHON) -m pytest -q tests/integration
+
+clean:
+	rm -rf .build

@@ -1,0 +1,52 @@
+#include "cshim.h"
+#include <string.h>
+#include <stdio.h>
+
+static int tl_trampoline(lua_State *L) {
+    tl_function f = (tl_function)lua_touserdata(L, lua_upvalueindex(1));
+    int r = f(L);
+    if (r >= 0) return r;
+    if (r == TL_RAISE) return lua_error(L);
+    return lua_yield(L, -(r + 2));
+}
+
+void tl_push_function(lua_State *L, tl_function f) {
+    lua_pushlightuserdata(L, (void *)f);
+    lua_pushcclosure(L, tl_trampoline, 1);
+}
+
+int tl_load(lua_State *L, const char *code, size_t len, const char *chunkname) {
+    return luaL_loadbuffer(L, code, len, chunkname);
+}
+
+static int tl_msgh(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int tl_pcall_traceback(lua_State *L, int nargs, int nresults) {
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, tl_msgh);
+    lua_insert(L, base);
+    int status = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    return status;
+}
+
+void tl_traceback(lua_State *L, lua_State *co, const char *msg) {
+    luaL_traceback(L, co, msg, 0);
+}
+
+int tl_where(lua_State *L, int level, char *buf, int cap) {
+    lua_Debug ar;
+    if (!lua_getstack(L, level, &ar)) return 0;
+    if (!lua_getinfo(L, "Sl", &ar)) return 0;
+    int n = snprintf(buf, (size_t)cap, "%s:%d", ar.short_src, ar.currentline);
+    if (n < 0) return 0;
+    return n < cap ? n : cap - 1;
+}

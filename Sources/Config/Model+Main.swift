@@ -1,0 +1,63 @@
+/// What `tcp { }` and `stream { }` declare for the whole process (both blocks merged into one).
+public struct TcpConfig: Sendable {
+    /// `lua_package_path`; nil = LUA_PATH or the built-in default.
+    public var packagePath: String?
+    /// `lua_package_cpath`; nil = LUA_CPATH or the built-in default.
+    public var packageCPath: String?
+    /// `lua_shared_dict` declarations in order.
+    public var sharedDicts: [LuaShareDictDecl] = []
+    /// `init_by_lua*`.
+    public var initByLua: LuaSource?
+    /// `init_worker_by_lua*`.
+    public var initWorkerByLua: LuaSource?
+    /// The servers of both blocks, in configuration order, merged.
+    public var servers: [ServerConfig] = []
+    /// `log_format` name → template text; always has `combined`.
+    public var logFormats: [String: String] = ["combined": AccessLog.combinedFormat]
+    /// `lua_max_pending_timers`.
+    public var maxPendingTimers: Int = 1024
+    /// `lua_max_running_timers`.
+    public var maxRunningTimers: Int = 256
+    /// `lua_regex_cache_max_entries`.
+    public var regexCacheMaxEntries: Int = 1024
+    /// `lua_regex_match_limit` (0 = PCRE's default).
+    public var regexMatchLimit: Int = 0
+    /// `lua_load_resty_core` (a no-op, as in OpenResty).
+    public var loadRestyCore: Bool = true
+
+    /// An empty block with every default.
+    public init() {}
+}
+
+/// The whole configuration: main-context settings, `events { }`, and the merged `tcp`/`stream` blocks.
+public struct MainConfig: Sendable {
+    /// `worker_processes`; 0 means `auto` (one per CPU).
+    public var workerProcesses: Int = 1
+    /// `daemon` (on by default, as nginx).
+    public var daemon: Bool = true
+    /// `pid`, as written (relative to the prefix).
+    public var pidPath: String = "logs/tcplua.pid"
+    /// Main-level `error_log` targets.
+    public var errorLogs: [LogTarget] = [.defaultTarget]
+    /// `master_process`.
+    public var masterProcess: Bool = true
+    /// `events { worker_connections }`.
+    public var workerConnections: Int = 512
+    /// `events { use }` (only `epoll` is accepted; stored only).
+    public var eventMethod: String?
+    /// `events { multi_accept }` (stored only).
+    public var multiAccept: Bool = false
+    /// `events { accept_mutex }` (stored only).
+    public var acceptMutex: Bool = false
+    /// `worker_rlimit_nofile`.
+    public var workerRlimitNofile: Int?
+    /// `env VAR[=VALUE]` entries as written.
+    public var env: [String] = []
+    /// `tcp { }` and `stream { }` merged.
+    public var tcp: TcpConfig = TcpConfig()
+    /// True when the configuration has a `tcp { }` or a `stream { }` block.
+    public var hasTcpBlock: Bool = false
+
+    /// The configuration of an empty file.
+    public init() {}
+}

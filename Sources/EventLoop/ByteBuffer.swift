@@ -1,0 +1,105 @@
+import Glibc
+
+/// A manually managed byte buffer (malloc'd), so the hot path holds no ARC references.
+/// `[readIndex, writeIndex)` is the readable region. Owners call `release` (or hand it back to a pool).
+public struct ByteBuffer {
+    public private(set) var base: UnsafeMutableRawPointer?
+    public private(set) var capacity = 0
+    public var readIndex = 0
+    public var writeIndex = 0
+
+    public init() {}
+
+    public init(capacity: Int) {
+        base = malloc(capacity)
+        self.capacity = capacity
+    }
+
+    @inlinable public var readable: Int { writeIndex - readIndex }
+    @inlinable public var writable: Int { capacity - writeIndex }
+    @inlinable public var isAllocated: Bool { base != nil }
+    @inlinable public var readPointer: UnsafeMutableRawPointer { base! + readIndex }
+    @inlinable public var writePointer: UnsafeMutableRawPointer { base! + writeIndex }
+
+    /// Makes room for `n` more bytes, moving the readable bytes to the front and growing (doubling) if needed.
+    public mutating func reserve(_ n: Int) {
+        if writable >= n { return }
+        if readIndex > 0 && capacity - readable >= n {
+            if readable > 0 { memmove(base!, base! + readIndex, readable) }
+            writeIndex = readable
+            readIndex = 0
+            return
+        }
+        var newCap = max(capacity, 256)
+        while newCap - readable < n { newCap *= 2 }
+        let nb = malloc(newCap)!
+        if readable > 0 { memcpy(nb, base! + readIndex, readable) }
+        free(base)
+        base = nb
+        capacity = newCap
+        writeIndex = readable
+        readIndex = 0
+    }
+
+    /// Appends bytes, growing as needed.
+    public mutating func append(_ p: UnsafeRawPointer, _ n: Int) {
+        guard n > 0 else { return }
+        reserve(n)
+        memcpy(base! + writeIndex, p, n)
+        writeIndex += n
+    }
+
+    /// Consumes `n` readable bytes; resets the indices when empty.
+    @inlinable public mutating func consume(_ n: Int) {
+        readIndex += n
+        if readIndex == writeIndex {
+            readIndex = 0
+            writeIndex = 0
+        }
+    }
+
+    public mutating func clear() {
+        readIndex = 0
+        writeIndex = 0
+    }
+
+    /// Frees the memory.
+    public mutating func release() {
+        free(base)
+        base = nil
+        capacity = 0
+        readIndex = 0
+        writeIndex = 0
+    }
+}
+
+/// A free list of same-size buffers, so a connection can borrow one while a receive is partly filled and
+/// return it when drained: idle connections own no buffer, and steady state allocates nothing.
+public struct BufferPool {
+    public let chunkSize: Int
+    private var free: [ByteBuffer] = []
+    private let maxFree: Int
+
+    public init(chunkSize: Int = 16384, maxFree: Int = 256) {
+        self.chunkSize = chunkSize
+        self.maxFree = maxFree
+        free.reserveCapacity(maxFree)
+    }
+
+    public mutating func take() -> ByteBuffer {
+        if let b = free.popLast() { return b }
+        return ByteBuffer(capacity: chunkSize)
+    }
+
+    /// Takes back a buffer; standard-size ones are kept for reuse, others freed.
+    public mutating func give(_ b: inout ByteBuffer) {
+        guard b.isAllocated else { return }
+        if b.capacity == chunkSize && free.count < maxFree {
+            b.clear()
+            free.append(b)
+            b = ByteBuffer()
+        } else {
+            b.release()
+        }
+    }
+}

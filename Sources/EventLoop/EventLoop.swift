@@ -1,0 +1,125 @@
+import CShim
+import Glibc
+
+/// Something that owns a file descriptor registered with the loop.
+public protocol EventHandler: AnyObject {
+    /// Called with the epoll event bits (`Events`) when the descriptor is ready.
+    func handleEvent(_ events: UInt32)
+}
+
+/// epoll event bits as the loop reports them.
+public enum Events {
+    public static let read = UInt32(TL_EPOLLIN)
+    public static let write = UInt32(TL_EPOLLOUT)
+    public static let error = UInt32(TL_EPOLLERR)
+    public static let hangup = UInt32(TL_EPOLLHUP)
+    public static let readHangup = UInt32(TL_EPOLLRDHUP)
+    public static let edge = UInt32(bitPattern: Int32(truncatingIfNeeded: TL_EPOLLET))
+}
+
+/// One thread's event loop: epoll readiness, a timer heap and a cached clock. Everything a worker does
+/// runs from `run()`; nothing here is thread-safe.
+public final class EventLoop {
+    private let epfd: Int32
+    private var handlers: [EventHandler?] = []
+    private var timers = TimerHeap()
+    private var events = [tl_event](repeating: tl_event(), count: 256)
+    /// Closures to run at the start of the next iteration (after the current handler returns).
+    private var posted: [() -> Void] = []
+    public var clock = CachedClock()
+    public private(set) var isRunning = false
+
+    public init() throws(SysError) {
+        let fd = tl_epoll_create()
+        guard fd >= 0 else { throw SysError("epoll_create1") }
+        epfd = fd
+    }
+
+    deinit { close(epfd) }
+
+    @inlinable public var now: Int64 { clock.monotonicMs }
+
+    // MARK: descriptors
+
+    /// Registers `fd` edge-triggered for read, write and peer hang-up.
+    public func register(_ fd: Int32, _ handler: EventHandler, events: UInt32? = nil) throws(SysError) {
+        let ev = events ?? (Events.read | Events.write | Events.readHangup | Events.edge)
+        if Int(fd) >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: Int(fd) + 64 - handlers.count)) }
+        guard tl_epoll_add(epfd, fd, ev, UInt64(fd)) == 0 else { throw SysError("epoll_ctl(ADD)") }
+        handlers[Int(fd)] = handler
+    }
+
+    /// Stops watching `fd` (before it is closed).
+    public func deregister(_ fd: Int32) {
+        _ = tl_epoll_del(epfd, fd)
+        if Int(fd) < handlers.count { handlers[Int(fd)] = nil }
+    }
+
+    // MARK: timers
+
+    /// Arms (or re-arms) `timer` to fire `ms` milliseconds from the cached now.
+    public func arm(_ timer: Timer, afterMs ms: Int64) {
+        if timer.isArmed { timers.remove(timer) }
+        timer.deadline = clock.monotonicMs + max(0, ms)
+        timers.insert(timer)
+    }
+
+    public func cancel(_ timer: Timer) {
+        if timer.isArmed { timers.remove(timer) }
+    }
+
+    public var armedTimers: Int { timers.count }
+
+    /// Runs `work` on the next iteration.
+    public func post(_ work: @escaping () -> Void) { posted.append(work) }
+
+    // MARK: running
+
+    /// Runs until `stop()`.
+    public func run() {
+        isRunning = true
+        while isRunning { runOnce() }
+    }
+
+    public func stop() { isRunning = false }
+
+    /// One iteration: wait for readiness or the next deadline, dispatch, then fire due timers.
+    public func runOnce(maxWaitMs: Int32 = -1) {
+        var timeout: Int32 = maxWaitMs
+        if !posted.isEmpty {
+            timeout = 0
+        } else if let t = timers.first {
+            let d = max(0, t.deadline - clock.monotonicMs)
+            let capped = Int32(min(d, Int64(Int32.max)))
+            timeout = timeout < 0 ? capped : min(timeout, capped)
+        }
+        let n = events.withUnsafeMutableBufferPointer { tl_epoll_wait(epfd, $0.baseAddress, 256, timeout) }
+        clock.update()
+        if n > 0 {
+            for i in 0..<Int(n) {
+                let ev = events[i]
+                let fd = Int(ev.data)
+                if fd < handlers.count, let h = handlers[fd] { h.handleEvent(ev.events) }
+            }
+        }
+        if !posted.isEmpty {
+            let work = posted
+            posted.removeAll(keepingCapacity: true)
+            for w in work { w() }
+        }
+        fireTimers()
+    }
+
+    private func fireTimers() {
+        while let t = timers.first, t.deadline <= clock.monotonicMs {
+            timers.remove(t)
+            t.fire()
+        }
+    }
+
+    /// For tests with a manual clock: advance and fire what is due.
+    public func advance(byMs ms: Int64) {
+        clock.advance(byMs: ms)
+        fireTimers()
+    }
+}

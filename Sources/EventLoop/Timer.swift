@@ -1,0 +1,73 @@
+/// A one-shot timer owned by its user (a session keeps one and re-arms it), so arming allocates nothing.
+/// The heap holds it only while armed; cancelling removes it at once, so closed connections leave nothing behind.
+public final class Timer {
+    /// Absolute deadline in the loop's monotonic milliseconds.
+    public internal(set) var deadline: Int64 = 0
+    /// Position in the heap, -1 when not armed.
+    var heapIndex = -1
+    /// Called on the loop when the deadline passes.
+    public let fire: () -> Void
+
+    public init(_ fire: @escaping () -> Void) { self.fire = fire }
+
+    public var isArmed: Bool { heapIndex >= 0 }
+}
+
+/// A binary min-heap of timers by deadline with O(log n) removal (each timer knows its index).
+/// Chosen over a lazily-cancelled heap so memory stays bounded under connection churn.
+struct TimerHeap {
+    private(set) var items: [Timer] = []
+
+    var first: Timer? { items.first }
+    var count: Int { items.count }
+
+    mutating func insert(_ t: Timer) {
+        t.heapIndex = items.count
+        items.append(t)
+        siftUp(items.count - 1)
+    }
+
+    mutating func remove(_ t: Timer) {
+        let i = t.heapIndex
+        guard i >= 0, i < items.count, items[i] === t else { return }
+        let last = items.count - 1
+        if i != last {
+            items.swapAt(i, last)
+            items[i].heapIndex = i
+        }
+        items.removeLast()
+        t.heapIndex = -1
+        if i < items.count {
+            siftDown(i)
+            siftUp(i)
+        }
+    }
+
+    private mutating func siftUp(_ start: Int) {
+        var i = start
+        while i > 0 {
+            let p = (i - 1) / 2
+            if items[p].deadline <= items[i].deadline { break }
+            items.swapAt(p, i)
+            items[p].heapIndex = p
+            items[i].heapIndex = i
+            i = p
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        let n = items.count
+        while true {
+            let l = 2 * i + 1
+            if l >= n { break }
+            var m = l
+            if l + 1 < n && items[l + 1].deadline < items[l].deadline { m = l + 1 }
+            if items[i].deadline <= items[m].deadline { break }
+            items.swapAt(i, m)
+            items[i].heapIndex = i
+            items[m].heapIndex = m
+            i = m
+        }
+    }
+}

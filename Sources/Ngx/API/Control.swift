@@ -1,0 +1,32 @@
+import LuaKit
+
+/// `ngx.exit([code])`: ends the session (connection closed, coroutine dropped); never returns.
+/// `ngx.sleep(seconds)`: waits without blocking others, millisecond resolution; 0 yields once.
+/// Context: process_by_lua*. Both yield.
+extension NgxAPI {
+    static func injectControl(_ lua: Lua) {
+        lua.push(ngxExit)
+        lua.setField(-2, "exit")
+        lua.push(ngxSleep)
+        lua.setField(-2, "sleep")
+    }
+
+    static let ngxExit: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard let s = session(lua) else { return Lua.raise }
+        s.exiting = true
+        return Lua.yield(0)
+    }
+
+    static let ngxSleep: LuaFunction = { L in
+        let lua = Lua(L!)
+        let argc = lua.top
+        guard argc == 1 else { return lua.error(NgxStrings.sleepArgCount(argc)) }
+        guard let sec = lua.coerceNumber(1) else { return lua.error(NgxStrings.badNumberArg(1, "sleep")) }
+        guard sec >= 0 else { return lua.error(NgxStrings.sleepNegative) }
+        guard let s = yieldableSession(lua) else { return Lua.raise }
+        s.wait = .sleep
+        NgxRuntime.shared.loop.arm(s.timer, afterMs: Int64((sec * 1000).rounded()))
+        return Lua.yield(0)
+    }
+}

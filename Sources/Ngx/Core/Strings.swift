@@ -1,0 +1,29 @@
+/// Every string a Lua script can see or compare, in one place (STYLE.md).
+public enum NgxStrings {
+    // Runtime failures, returned as `nil, err`.
+    public static let timeout = "timeout"
+    public static let closed = "closed"
+    public static let ok = "ok"
+    public static let noMemory = "no memory"
+
+    // Argument errors, raised as Lua errors.
+    public static let receiveArgCount = "expecting 1 or 2 arguments"
+    public static let receiveNotNumber = "expecting number parameter!"
+    public static let receiveTotal = "bad argument < 0"
+    public static func receiveAtLeast(_ total: Int) -> String { "bad pattern argument beyond [1,\(total)]" }
+    public static func sleepArgCount(_ n: Int32) -> String { "attempt to pass \(n) arguments, but accepted 1" }
+    public static let sleepNegative = "invalid sleep duration"
+    public static let nonArrayTable = "non-array table found"
+    public static func badOutputArg(_ i: Int32, _ fn: String, _ type: String) -> String {
+        "bad argument #\(i) to '\(fn)' (string, number, boolean, nil, ngx.null, or array table expected, got \(type))"
+    }
+    public static func badLogArg(_ i: Int32, _ type: String) -> String {
+        "bad argument #\(i) to 'log' (string, number, boolean, or nil expected, got \(type))"
+    }
+    public static let badLogLevel = "bad log level"
+    public static func noArgs(_ fn: String, _ n: Int32) -> String { "expecting no arguments, but got \(n)" }
+    public static func disabled(_ phase: String) -> String { "API disabled in the context of \(phase)" }
+    public static let userCoroutine = "this API cannot be called from a user coroutine (only from the session's own thread)"
+    public static func badNumberArg(_ i: Int32, _ fn: String) -> String { "bad argument #\(i) to '\(fn)' (number expected)" }
+    public static func badStringArg(_ i: Int32, _ fn: String) -> String { "bad argument #\(i) to '\(fn)' (string expected)" }
+}

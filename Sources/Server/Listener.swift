@@ -1,0 +1,68 @@
+import CShim
+import Config
+import EventLoop
+import Glibc
+import Ngx
+
+/// A bound listening socket of one server; in a worker it accepts and starts a session per connection.
+final class Listener: EventHandler {
+    let fd: Int32
+    let address: ListenAddress
+    var server: ServerRuntime?
+    var runtime: NgxRuntime?
+
+    init(fd: Int32, address: ListenAddress) {
+        self.fd = fd
+        self.address = address
+    }
+
+    /// Binds `address` (in the master, before any fork).
+    static func bind(_ a: ListenAddress) throws -> Listener {
+        guard let ip = Sys.parseIPv4(a.host) else { throw ServerError("invalid listen address \"\(a.text)\"") }
+        let keepalive: Int32 = a.soKeepalive.map { $0 ? 1 : 0 } ?? -1
+        let fd = tl_listen_ipv4(
+            ip, a.port, Int32(a.backlog), Int32(a.rcvbuf ?? 0), Int32(a.sndbuf ?? 0), a.reuseport ? 1 : 0, keepalive,
+            Int32(a.keepaliveIdle ?? 0), Int32(a.keepaliveInterval ?? 0), Int32(a.keepaliveCount ?? 0), a.deferred ? 1 : 0)
+        guard fd >= 0 else {
+            throw ServerError("bind() to \(a.text) failed (\(errno): \(Sys.strerror(errno)))")
+        }
+        return Listener(fd: fd, address: a)
+    }
+
+    /// Accepts what is pending (up to a batch, so one busy port cannot starve the rest of the loop).
+    func handleEvent(_ events: UInt32) {
+        guard let server, let runtime else { return }
+        for _ in 0..<64 {
+            guard let r = Sys.accept(fd) else { return }
+            switch r {
+            case .success(let (c, addr, port)):
+                if !Access.allowed(addr, server.config.accessRules) {
+                    server.errorLog.log(
+                        .notice, "access forbidden by rule",
+                        connection: 0, context: ", client: \(Sys.ipString(addr)), server: \(address.text)")
+                    Sys.close(c)
+                    continue
+                }
+                if server.config.tcpNodelay { _ = tl_set_nodelay(c) }
+                runtime.startSession(fd: c, address: addr, port: port, server: server)
+            case .failure(let e):
+                runtime.log.log(.alert, e.description)
+                return
+            }
+        }
+    }
+}
+
+/// `allow`/`deny` rules: the first that matches decides; none matching allows.
+enum Access {
+    static func allowed(_ addr: UInt32, _ rules: [AccessRule]) -> Bool {
+        for r in rules where addr & r.mask == r.address & r.mask { return r.allow }
+        return true
+    }
+}
+
+/// A startup failure, printed as nginx prints `[emerg]` lines.
+struct ServerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,185 @@
+import CShim
+import Config
+import EventLoop
+import Glibc
+import LuaKit
+import Ngx
+
+/// The master: reads nothing itself (the CLI hands it a loaded config), opens the logs, creates the Lua VM,
+/// runs `init_by_lua*`, binds every `listen`, then forks the worker and only waits for signals and for the
+/// worker's death (DESIGN.md, "Process model"). It starts no thread before forking.
+public final class Master {
+    let config: MainConfig
+    let prefix: String
+    let log: ErrorLog
+    var runtime: NgxRuntime!
+    var servers: [ServerRuntime] = []
+    var listeners: [Listener] = []
+    var pidPath: String
+    var workerPid: pid_t = 0
+    var stopping = false
+
+    public init(config: MainConfig, prefix: String, log: ErrorLog) {
+        self.config = config
+        self.prefix = prefix
+        self.log = log
+        pidPath = ErrorLog.resolve(config.pidPath, prefix: prefix)
+    }
+
+    /// Creates the VM, compiles every chunk and runs init_by_lua: everything `-t` checks and serving needs.
+    public func prepare() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let vm = LuaVM()
+        runtime = NgxRuntime(loop: try EventLoop(), vm: vm, log: log, prefix: prefix)
+        runtime.workerConnections = config.workerConnections
+        let tcp = config.tcp
+        vm.setPackagePath(tcp.packagePath, cpath: tcp.packageCPath)
+        if let initSrc = tcp.initByLua {
+            runtime.phase = .initByLua
+            let h = LuaHandler(source: initSrc, codeCache: true, prefix: prefix)
+            do {
+                try h.runOnce(vm)
+            } catch {
+                throw ServerError("init_by_lua error: \(error.message)")
+            }
+        }
+        if let w = tcp.initWorkerByLua {
+            do {
+                try LuaHandler(source: w, codeCache: true, prefix: prefix).compile(vm)
+            } catch {
+                throw ServerError("init_worker_by_lua error: \(error.message)")
+            }
+        }
+        do {
+            servers = try runtime.makeServers(tcp.servers)
+        } catch let e as LuaError {
+            throw ServerError("failed to load Lua code: \(e.message)")
+        }
+    }
+
+    /// Binds, daemonizes, writes the pid file and serves until stopped. Returns the exit code.
+    public func serve() -> Int32 {
+        do {
+            for s in servers {
+                for a in s.config.listens {
+                    let l = try Listener.bind(a)
+                    l.server = s
+                    listeners.append(l)
+                }
+            }
+        } catch {
+            log.log(.emerg, "\(error)")
+            return 1
+        }
+        if config.daemon && !daemonize() { return 1 }
+        ErrorLog.pid = getpid()
+        writePidFile()
+        defer { unlink(pidPath) }
+        if !config.masterProcess {
+            return Worker(runtime: runtime, listeners: listeners, config: config).run()
+        }
+        return superviseWorker()
+    }
+
+    /// Forks the worker and waits: respawns it if it dies, forwards stop/reopen signals.
+    private func superviseWorker() -> Int32 {
+        let signals: [Int32] = [SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGWINCH]
+        let sfd = signals.withUnsafeBufferPointer { tl_signalfd($0.baseAddress, Int32($0.count)) }
+        guard sfd >= 0 else {
+            log.log(.emerg, "signalfd() failed (\(errno): \(Sys.strerror(errno)))")
+            return 1
+        }
+        log.log(.notice, "tcplua started, master \(getpid())")
+        guard spawnWorker() else { return 1 }
+        var pfd = pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)
+        while true {
+            if poll(&pfd, 1, -1) < 0 && errno != EINTR { break }
+            while true {
+                let sig = tl_signalfd_read(sfd)
+                if sig <= 0 { break }
+                switch sig {
+                case SIGCHLD:
+                    if reapWorker() { return 0 }
+                case SIGTERM, SIGINT, SIGQUIT:
+                    stopping = true
+                    log.log(.notice, "signal \(sig) received, \(sig == SIGQUIT ? "shutting down gracefully" : "exiting")")
+                    if workerPid > 0 { kill(workerPid, sig) }
+                case SIGUSR1:
+                    log.reopen()
+                    if workerPid > 0 { kill(workerPid, SIGUSR1) }
+                case SIGHUP:
+                    log.log(.warn, "reload (SIGHUP) is not supported yet; restart tcplua to apply a new config")
+                default:
+                    break
+                }
+            }
+        }
+        return 1
+    }
+
+    private func spawnWorker() -> Bool {
+        let pid = fork()
+        if pid < 0 {
+            log.log(.alert, "fork() failed (\(errno): \(Sys.strerror(errno)))")
+            return false
+        }
+        if pid == 0 {
+            tl_unblock_all_signals()
+            ErrorLog.pid = getpid()
+            let code = Worker(runtime: runtime, listeners: listeners, config: config).run()
+            exit(code)
+        }
+        workerPid = pid
+        log.log(.notice, "start worker process \(pid)")
+        return true
+    }
+
+    /// Collects dead children; true when the master should exit (the worker ended while stopping).
+    private func reapWorker() -> Bool {
+        var status: Int32 = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { break }
+            guard pid == workerPid else { continue }
+            workerPid = 0
+            let signaled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
+            if stopping { return true }
+            if signaled {
+                log.log(.alert, "worker process \(pid) exited on signal \(status & 0x7f)")
+            } else {
+                log.log(.alert, "worker process \(pid) exited with code \((status >> 8) & 0xff)")
+            }
+            if !spawnWorker() { return true }
+        }
+        return false
+    }
+
+    /// nginx's `daemon on`: the foreground process exits 0 once the sockets are bound.
+    private func daemonize() -> Bool {
+        let pid = fork()
+        if pid < 0 {
+            log.log(.emerg, "fork() failed (\(errno): \(Sys.strerror(errno)))")
+            return false
+        }
+        if pid > 0 { exit(0) }
+        setsid()
+        let null = open("/dev/null", O_RDWR)
+        if null >= 0 {
+            dup2(null, 0)
+            dup2(null, 1)
+            if null > 2 { close(null) }
+        }
+        return true
+    }
+
+    private func writePidFile() {
+        let fd = open(pidPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            log.log(.emerg, "open() \"\(pidPath)\" failed (\(errno): \(Sys.strerror(errno)))")
+            return
+        }
+        let text = "\(getpid())\n"
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+}

@@ -1,0 +1,93 @@
+import CShim
+import Config
+import EventLoop
+import Glibc
+import LuaKit
+import Ngx
+
+/// A worker: one thread running the event loop, the VM inherited from the master. It runs
+/// `init_worker_by_lua*`, accepts on the inherited listening sockets and serves sessions until told to stop:
+/// TERM/INT stop now, QUIT stops accepting and lets sessions finish, USR1 reopens the logs.
+final class Worker: EventHandler {
+    let runtime: NgxRuntime
+    let listeners: [Listener]
+    let config: MainConfig
+    var signalFd: Int32 = -1
+    lazy var flushTimer = Timer { [unowned self] in self.flushLogs() }
+
+    init(runtime: NgxRuntime, listeners: [Listener], config: MainConfig) {
+        self.runtime = runtime
+        self.listeners = listeners
+        self.config = config
+    }
+
+    func run() -> Int32 {
+        do {
+            runtime.loop = try EventLoop()
+        } catch {
+            runtime.log.log(.emerg, error.description)
+            return 1
+        }
+        let loop = runtime.loop
+        let signals: [Int32] = [SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP, SIGWINCH]
+        signalFd = signals.withUnsafeBufferPointer { tl_signalfd($0.baseAddress, Int32($0.count)) }
+        do {
+            try loop.register(signalFd, self, events: Events.read)
+            for l in listeners {
+                l.runtime = runtime
+                try loop.register(l.fd, l, events: Events.read)
+            }
+        } catch {
+            runtime.log.log(.emerg, "\(error)")
+            return 1
+        }
+        if let src = config.tcp.initWorkerByLua {
+            runtime.phase = .initWorker
+            do {
+                try LuaHandler(source: src, codeCache: true, prefix: runtime.prefix).runOnce(runtime.vm)
+            } catch {
+                runtime.log.log(.error, "init_worker_by_lua error: \(error.message)")
+            }
+        }
+        runtime.phase = .session
+        loop.arm(flushTimer, afterMs: 1000)
+        loop.run()
+        flushLogs()
+        return 0
+    }
+
+    func handleEvent(_ events: UInt32) {
+        while true {
+            let sig = tl_signalfd_read(signalFd)
+            if sig <= 0 { return }
+            switch sig {
+            case SIGTERM, SIGINT:
+                runtime.loop.stop()
+            case SIGQUIT:
+                stopAccepting()
+                if runtime.activeSessions == 0 {
+                    runtime.loop.stop()
+                } else {
+                    runtime.onIdle = { [unowned self] in self.runtime.loop.stop() }
+                }
+            case SIGUSR1:
+                runtime.log.reopen()
+                for l in listeners { l.server?.errorLog.reopen(); l.server?.accessLog?.reopen() }
+            default:
+                break
+            }
+        }
+    }
+
+    private func stopAccepting() {
+        for l in listeners {
+            runtime.loop.deregister(l.fd)
+            close(l.fd)
+        }
+    }
+
+    private func flushLogs() {
+        for l in listeners { l.server?.accessLog?.flush() }
+        if runtime.loop.isRunning { runtime.loop.arm(flushTimer, afterMs: 1000) }
+    }
+}

@@ -1,0 +1,207 @@
+"""The command line: -t, -T, -v, -g, configuration errors, daemon mode with pid file and -s stop, master mode."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+from conftest import BIN, children, lua_file_server, lua_server, pid_alive, wait_until
+
+OK_CONF = lua_server('ngx.say("hello")')
+
+
+def conf_path(s):
+    return f"{s.prefix}/conf/tcplua.conf"
+
+
+def test_t_reports_syntax_ok(make_server):
+    s = make_server(OK_CONF)
+    r = s.run("-t")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.splitlines() == [
+        f"tcplua: the configuration file {conf_path(s)} syntax is ok",
+        f"tcplua: configuration file {conf_path(s)} test is successful",
+    ]
+    assert r.stdout == ""
+
+
+def test_t_does_not_start_serving(make_server):
+    s = make_server(OK_CONF)
+    t0 = time.time()
+    assert s.run("-t", timeout=10).returncode == 0
+    assert time.time() - t0 < 5
+    with socket.socket() as c:
+        assert c.connect_ex(("127.0.0.1", s.port)) != 0
+
+
+def _fails_with(s, message_regex, line=None):
+    r = s.run("-t")
+    assert r.returncode == 1, r.stderr
+    where = r" in \S*conf/tcplua\.conf:" + (str(line) if line else r"\d+")
+    assert re.search(r"(?m)^tcplua: \[emerg\] " + message_regex + where + "$", r.stderr), r.stderr
+    assert f"tcplua: configuration file {conf_path(s)} test failed" in r.stderr
+    return r
+
+
+def test_unknown_directive(make_server):
+    s = make_server("tcp {\n    foo bar;\n" + OK_CONF[len("tcp {\n"):])
+    _fails_with(s, r'unknown directive "foo"', line=6)
+
+
+def test_directive_not_allowed_here(make_server):
+    s = make_server("tcp {\n    listen 127.0.0.1:$PORT;\n" + OK_CONF[len("tcp {\n"):])
+    _fails_with(s, r'"listen" directive is not allowed here', line=6)
+
+
+def test_invalid_number_of_arguments(make_server):
+    s = make_server("tcp {\n    server {\n        listen;\n        process_by_lua 'ngx.say(1)';\n    }\n}\n")
+    _fails_with(s, r'invalid number of arguments in "listen" directive', line=7)
+
+
+def test_unexpected_end_of_file(make_server):
+    s = make_server("tcp {\n    server {\n        listen 127.0.0.1:$PORT;\n        process_by_lua 'ngx.say(1)';\n    }\n")
+    _fails_with(s, r'unexpected end of file, expecting "\}"')
+
+
+def test_shared_dict_too_small(make_server):
+    s = make_server(lua_server('ngx.say(1)', extra_tcp="lua_shared_dict dogs 4k;"))
+    _fails_with(s, r'invalid lua shared dict size "4k"', line=6)
+
+
+def test_lua_syntax_error_in_file_fails_t(make_server):
+    s = make_server(lua_file_server("conf/h.lua"), files={"conf/h.lua": 'local a = 1\nlocal x = = 1\n'})
+    r = s.run("-t")
+    assert r.returncode == 1
+    assert re.search(r"conf/h\.lua:2:.*unexpected symbol near '='", r.stderr), r.stderr
+    assert f"tcplua: configuration file {conf_path(s)} test failed" in r.stderr
+
+
+def test_lua_syntax_error_in_block_fails_t(make_server):
+    s = make_server(lua_server('local x = = 1'))
+    r = s.run("-t")
+    assert r.returncode == 1
+    assert re.search(r"process_by_lua\(tcplua\.conf:10\):2:.*unexpected symbol near '='", r.stderr), r.stderr
+
+
+def test_missing_lua_file_fails_t(make_server):
+    s = make_server(lua_file_server("conf/missing.lua"))
+    r = s.run("-t")
+    assert r.returncode == 1
+    assert "conf/missing.lua" in r.stderr
+
+
+def test_config_error_stops_startup(make_server):
+    s = make_server("tcp {\n    foo;\n}\n")
+    r = s.run(timeout=10)
+    assert r.returncode == 1
+    assert re.search(r'\[emerg\] unknown directive "foo" in \S*conf/tcplua\.conf:6', r.stderr + s.error_log())
+
+
+def test_T_dumps_configuration(make_server):
+    s = make_server(OK_CONF)
+    r = s.run("-T")
+    assert r.returncode == 0, r.stderr
+    assert f"tcplua: configuration file {conf_path(s)} test is successful" in r.stderr
+    assert re.match(r"# configuration file \S*conf/tcplua\.conf:\n", r.stdout), r.stdout[:200]
+    assert s.conf_text in r.stdout
+
+
+def test_v_prints_version():
+    r = subprocess.run([BIN, "-v"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0
+    assert re.fullmatch(r"tcplua version: tcplua/\S+\n", r.stderr), r.stderr
+
+
+def test_g_adds_main_directives(make_server):
+    main = "daemon off;\nmaster_process off;\npid logs/tcplua.pid;\n"
+    s = make_server(lua_server('ngx.log(ngx.INFO, "via -g") ngx.say("g")'), main=main)
+    s.start(args=("-g", "error_log logs/other.log info;"))
+    assert s.connect().recv_all() == b"g\n"
+    s.wait_log(r"\[info\] .*\[lua\] .*: via -g, client", log=lambda: s.access_log("logs/other.log"))
+
+
+def test_g_duplicate_directive(make_server):
+    s = make_server(OK_CONF)
+    r = s.run("-g", "daemon off;", "-t")
+    assert r.returncode == 1
+    assert re.search(r'\[emerg\] "daemon" directive is duplicate', r.stderr), r.stderr
+
+
+DAEMON_MAIN = "daemon on;\nerror_log logs/error.log info;\npid logs/tcplua.pid;\n"
+
+
+def _start_daemon(s):
+    with open(s.prefix / "logs" / "stderr.txt", "w") as err:
+        p = subprocess.Popen(s.cmd(), stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+        rc = p.wait(timeout=10)
+    assert rc == 0, (s.prefix / "logs" / "stderr.txt").read_text()
+    pidfile = s.prefix / "logs" / "tcplua.pid"
+    assert wait_until(pidfile.exists, 5), "no pid file"
+    text = wait_until(lambda: pidfile.read_text(), 2)
+    assert re.fullmatch(r"\d+\n?", text), repr(text)
+    return int(text), pidfile
+
+
+def _kill_all(pid):
+    for p in children(pid) + [pid]:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_daemon_serves_and_stops_with_s_stop(make_server):
+    s = make_server(OK_CONF, main=DAEMON_MAIN)
+    pid, pidfile = _start_daemon(s)
+    try:
+        assert pid_alive(pid)
+        s.wait_listening()
+        assert s.connect().recv_all() == b"hello\n"
+        r = s.run("-s", "stop", timeout=10)
+        assert r.returncode == 0, r.stderr
+        assert wait_until(lambda: not pid_alive(pid), 5), "daemon still running"
+        assert wait_until(lambda: not pidfile.exists(), 2), "pid file not removed"
+        with socket.socket() as c:
+            assert c.connect_ex(("127.0.0.1", s.port)) != 0
+    finally:
+        _kill_all(pid)
+
+
+def test_daemon_stops_on_sigterm(make_server):
+    s = make_server(OK_CONF, main=DAEMON_MAIN)
+    pid, pidfile = _start_daemon(s)
+    try:
+        s.wait_listening()
+        os.kill(pid, signal.SIGTERM)
+        assert wait_until(lambda: not pid_alive(pid), 5), "daemon still running"
+        assert wait_until(lambda: not pidfile.exists(), 2), "pid file not removed"
+    finally:
+        _kill_all(pid)
+
+
+def test_master_restarts_killed_worker(tcplua):
+    main = "daemon off;\nmaster_process on;\nerror_log logs/error.log info;\npid logs/tcplua.pid;\n"
+    s = tcplua(OK_CONF, main=main)
+    master = s.proc.pid
+    seen = set()
+    try:
+        workers = wait_until(lambda: children(master), 5)
+        seen.update(workers)
+        assert len(workers) == 1, workers
+        assert s.connect().recv_all() == b"hello\n"
+        os.kill(workers[0], signal.SIGKILL)
+        new = wait_until(lambda: [w for w in children(master) if w != workers[0]], 5)
+        seen.update(new)
+        assert len(new) == 1, new
+        assert pid_alive(master)
+        s.wait_listening()
+        assert s.connect().recv_all() == b"hello\n"
+        assert int((s.prefix / "logs" / "tcplua.pid").read_text()) == master
+    finally:
+        s.stop()
+        wait_until(lambda: not any(pid_alive(w) for w in seen), 5)
+        leftover = [w for w in seen if pid_alive(w)]
+        for w in leftover:
+            os.kill(w, signal.SIGKILL)
+    assert leftover == [], "workers outlived the master"
