@@ -72,6 +72,7 @@ extension BuildState {
     }
 }
 
+/// Shape queries used by `checkShape`.
 extension Arity {
     /// True for rows that take a `{ }` block (of directives or of Lua).
     var isBlock: Bool {

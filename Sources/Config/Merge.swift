@@ -62,6 +62,7 @@ extension BuildState {
     }
 }
 
+/// Inheritance of unset values from the enclosing block.
 extension ScopeSettings {
     /// These settings with every unset value taken from `parent`; lists (rules, logs, resolver) are taken whole.
     func inheriting(from parent: ScopeSettings) -> ScopeSettings {

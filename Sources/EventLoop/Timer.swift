@@ -18,7 +18,7 @@ public final class Timer {
 struct TimerHeap {
     private(set) var items: [Timer] = []
 
-    var first: Timer? { items.first }
+    var first: Timer? { items.isEmpty ? nil : items[0] }
     var count: Int { items.count }
 
     mutating func insert(_ t: Timer) {

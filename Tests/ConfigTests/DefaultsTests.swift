@@ -190,4 +190,21 @@ import Testing
         #expect(DirectiveTable.acceptedNotInEffect.contains("lua_load_resty_core"))
         #expect(!DirectiveTable.acceptedNotInEffect.contains("listen"))
     }
+
+    @Test func tableRowsHaveUniqueNames() {
+        let names = DirectiveTable.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        #expect(DirectiveTable.names.count == names.count + 1)
+        #expect(DirectiveTable.byName["content_by_lua_block"]?.contexts == .server)
+        #expect(DirectiveTable.byName["lua_shared_dict"]?.contexts == .block)
+    }
+
+    @Test func parseFileAndLoadTextAgree() throws {
+        let text = "tcp { server { listen 7; } }"
+        let directives = try ConfigParser.parseFile(mainConf, prefix: testPrefix, fs: memoryFS(text))
+        #expect(directives.first?.block?.first?.block?.first == Directive(name: "listen", args: ["7"], location: at(1)))
+        let config = try ConfigLoader.load(text: text, file: mainConf, overrides: "daemon off;")
+        #expect(config.tcp.servers.first?.listens.first?.port == 7)
+        #expect(config.daemon == false)
+    }
 }

@@ -110,6 +110,9 @@ class Server:
         return self
 
     def wait_listening(self, port=None, timeout=15):
+        """Polls by connecting: note that each probe connection is a session too (sessions start on accept), so
+        a handler runs once for it with the client gone; tests that count log lines or module state gate their
+        handler on `ngx.receive(1)` succeeding."""
         port = port or self.port
         deadline = time.time() + timeout
         while time.time() < deadline:

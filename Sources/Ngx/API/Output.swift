@@ -23,11 +23,13 @@ extension NgxAPI {
         let rt = NgxRuntime.shared!
         let start = rt.out.writeIndex
         let argc = lua.top
-        if argc > 0 {
-            for i in 1...argc where !appendValue(lua, i, arg: i, name: name, depth: 0, into: &rt.out) {
+        var i: Int32 = 1
+        while i <= argc {  // a plain loop: no iterator on the hot path, even unoptimised
+            if !appendValue(lua, i, arg: i, name: name, depth: 0, into: &rt.out) {
                 rt.out.writeIndex = start
                 return Lua.raise
             }
+            i += 1
         }
         if newline {
             var nl: UInt8 = 10
@@ -76,16 +78,15 @@ extension NgxAPI {
                 lua.push("bad argument #\(arg) to '\(name)' (\(NgxStrings.nonArrayTable))")
                 return false
             }
-            if n > 0 {
-                for k in 1...Int32(n) {
-                    lua.rawGetI(t, k)
-                    let ok = appendValue(lua, lua.top, arg: arg, name: name, depth: depth + 1, into: &buf)
-                    if !ok {
-                        lua.remove(at: -2)
-                        return false
-                    }
-                    lua.pop()
+            var k: Int32 = 1
+            while k <= Int32(n) {
+                lua.rawGetI(t, k)
+                if !appendValue(lua, lua.top, arg: arg, name: name, depth: depth + 1, into: &buf) {
+                    lua.remove(at: -2)
+                    return false
                 }
+                lua.pop()
+                k += 1
             }
         default:
             lua.push(NgxStrings.badOutputArg(arg, name, lua.typeName(at: idx)))
