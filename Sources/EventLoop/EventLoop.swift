@@ -14,6 +14,7 @@ public enum Events {
     public static let error = UInt32(TL_EPOLLERR)
     public static let hangup = UInt32(TL_EPOLLHUP)
     public static let readHangup = UInt32(TL_EPOLLRDHUP)
+    public static let exclusive = UInt32(1) << 28
     public static let edge = UInt32(bitPattern: Int32(truncatingIfNeeded: TL_EPOLLET))
 }
 

@@ -16,7 +16,8 @@ public final class Master {
     var servers: [ServerRuntime] = []
     var listeners: [Listener] = []
     var pidPath: String
-    var workerPid: pid_t = 0
+    /// Worker pids by slot (0 = not running).
+    var workers: [pid_t] = []
     var stopping = false
 
     public init(config: MainConfig, prefix: String, log: ErrorLog) {
@@ -59,6 +60,12 @@ public final class Master {
 
     /// Binds, daemonizes, writes the pid file and serves until stopped. Returns the exit code.
     public func serve() -> Int32 {
+        if let n = config.workerRlimitNofile {
+            var lim = rlimit(rlim_cur: rlim_t(n), rlim_max: rlim_t(n))
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &lim) != 0 {
+                log.log(.alert, "setrlimit(RLIMIT_NOFILE, \(n)) failed (\(errno): \(Sys.strerror(errno)))")
+            }
+        }
         do {
             for s in servers {
                 for a in s.config.listens {
@@ -76,7 +83,7 @@ public final class Master {
         writePidFile()
         defer { unlink(pidPath) }
         if !config.masterProcess {
-            return Worker(runtime: runtime, listeners: listeners, config: config).run()
+            return Worker(runtime: runtime, listeners: listeners, config: config, shared: false).run()
         }
         return superviseWorker()
     }
@@ -90,7 +97,9 @@ public final class Master {
             return 1
         }
         log.log(.notice, "tcplua started, master \(getpid())")
-        guard spawnWorker() else { return 1 }
+        let count = config.workerProcesses > 0 ? config.workerProcesses : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        workers = Array(repeating: 0, count: count)
+        for slot in 0..<count where !spawnWorker(slot) { return 1 }
         var pfd = pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)
         while true {
             if poll(&pfd, 1, -1) < 0 && errno != EINTR { break }
@@ -99,14 +108,15 @@ public final class Master {
                 if sig <= 0 { break }
                 switch sig {
                 case SIGCHLD:
-                    if reapWorker() { return 0 }
+                    if reapWorkers() { return 0 }
                 case SIGTERM, SIGINT, SIGQUIT:
                     stopping = true
                     log.log(.notice, "signal \(sig) received, \(sig == SIGQUIT ? "shutting down gracefully" : "exiting")")
-                    if workerPid > 0 { kill(workerPid, sig) }
+                    signalWorkers(sig)
+                    if workers.allSatisfy({ $0 == 0 }) { return 0 }
                 case SIGUSR1:
                     log.reopen()
-                    if workerPid > 0 { kill(workerPid, SIGUSR1) }
+                    signalWorkers(SIGUSR1)
                 case SIGHUP:
                     log.log(.warn, "reload (SIGHUP) is not supported yet; restart tcplua to apply a new config")
                 default:
@@ -117,7 +127,12 @@ public final class Master {
         return 1
     }
 
-    private func spawnWorker() -> Bool {
+    private func signalWorkers(_ sig: Int32) {
+        for pid in workers where pid > 0 { kill(pid, sig) }
+    }
+
+    /// Forks the worker of `slot`.
+    private func spawnWorker(_ slot: Int) -> Bool {
         let pid = fork()
         if pid < 0 {
             log.log(.alert, "fork() failed (\(errno): \(Sys.strerror(errno)))")
@@ -126,32 +141,32 @@ public final class Master {
         if pid == 0 {
             tl_unblock_all_signals()
             ErrorLog.pid = getpid()
-            let code = Worker(runtime: runtime, listeners: listeners, config: config).run()
+            let code = Worker(runtime: runtime, listeners: listeners, config: config, shared: workers.count > 1).run()
             exit(code)
         }
-        workerPid = pid
+        workers[slot] = pid
         log.log(.notice, "start worker process \(pid)")
         return true
     }
 
-    /// Collects dead children; true when the master should exit (the worker ended while stopping).
-    private func reapWorker() -> Bool {
+    /// Collects dead workers and respawns them unless stopping; true when the master should exit.
+    private func reapWorkers() -> Bool {
         var status: Int32 = 0
         while true {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { break }
-            guard pid == workerPid else { continue }
-            workerPid = 0
-            let signaled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
-            if stopping { return true }
-            if signaled {
-                log.log(.alert, "worker process \(pid) exited on signal \(status & 0x7f)")
+            guard let slot = workers.firstIndex(of: pid) else { continue }
+            workers[slot] = 0
+            if stopping { continue }
+            let sig = status & 0x7f
+            if sig != 0 && sig != 0x7f {
+                log.log(.alert, "worker process \(pid) exited on signal \(sig)")
             } else {
                 log.log(.alert, "worker process \(pid) exited with code \((status >> 8) & 0xff)")
             }
-            if !spawnWorker() { return true }
+            if !spawnWorker(slot) { return true }
         }
-        return false
+        return stopping && workers.allSatisfy { $0 == 0 }
     }
 
     /// nginx's `daemon on`: the foreground process exits 0 once the sockets are bound.

@@ -15,7 +15,11 @@ final class Worker: EventHandler {
     var signalFd: Int32 = -1
     lazy var flushTimer = Timer { [unowned self] in self.flushLogs() }
 
-    init(runtime: NgxRuntime, listeners: [Listener], config: MainConfig) {
+    /// Several workers accept on the same sockets: each registers them with EPOLLEXCLUSIVE (no thundering herd).
+    let shared: Bool
+
+    init(runtime: NgxRuntime, listeners: [Listener], config: MainConfig, shared: Bool) {
+        self.shared = shared
         self.runtime = runtime
         self.listeners = listeners
         self.config = config
@@ -35,7 +39,7 @@ final class Worker: EventHandler {
             try loop.register(signalFd, self, events: Events.read)
             for l in listeners {
                 l.runtime = runtime
-                try loop.register(l.fd, l, events: Events.read)
+                try loop.register(l.fd, l, events: shared ? Events.read | Events.exclusive : Events.read)
             }
         } catch {
             runtime.log.log(.emerg, "\(error)")

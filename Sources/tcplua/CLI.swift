@@ -85,9 +85,6 @@ struct TCPLua: ParsableCommand {
             early.log(.emerg, "\(error)")
             throw ExitCode(1)
         }
-        if config.workerProcesses != 1 && config.workerProcesses != 0 {
-            log.log(.warn, "worker_processes \(config.workerProcesses): this build runs one worker process")
-        }
         let master = Master(config: config, prefix: prefixPath, log: log)
         do {
             try master.prepare()
