@@ -29,5 +29,6 @@ let package = Package(
             dependencies: ["Server", "Config", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "NgxTests", dependencies: ["Ngx", "EventLoop"]),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
     ]
 )

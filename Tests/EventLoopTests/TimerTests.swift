@@ -1,0 +1,50 @@
+import Testing
+
+@testable import EventLoop
+
+/// The timer heap and the loop's manual clock: order, re-arming, cancelling, nothing kept after cancel.
+@Suite struct TimerTests {
+    @Test func firesInDeadlineOrderWithAManualClock() throws {
+        let loop = try EventLoop()
+        loop.clock.isManual = true
+        var fired: [Int] = []
+        let timers = (0..<50).map { i in Timer { fired.append(i) } }
+        for (i, t) in timers.enumerated() { loop.arm(t, afterMs: Int64((i * 37) % 50)) }
+        loop.advance(byMs: 24)
+        #expect(fired.count == 25)
+        loop.advance(byMs: 100)
+        #expect(fired.count == 50)
+        let deadlines = fired.map { ($0 * 37) % 50 }
+        #expect(deadlines == deadlines.sorted())
+        #expect(loop.armedTimers == 0)
+    }
+
+    @Test func rearmingMovesAndCancelRemoves() throws {
+        let loop = try EventLoop()
+        loop.clock.isManual = true
+        var count = 0
+        let a = Timer { count += 1 }
+        let b = Timer { count += 10 }
+        loop.arm(a, afterMs: 10)
+        loop.arm(b, afterMs: 20)
+        loop.arm(a, afterMs: 30)  // re-armed: one entry, later
+        #expect(loop.armedTimers == 2)
+        loop.cancel(b)
+        #expect(loop.armedTimers == 1)
+        loop.advance(byMs: 25)
+        #expect(count == 0)
+        loop.advance(byMs: 5)
+        #expect(count == 1)
+        #expect(!a.isArmed && !b.isArmed)
+    }
+
+    @Test func cancellingManyLeavesTheHeapEmpty() throws {
+        let loop = try EventLoop()
+        loop.clock.isManual = true
+        let timers = (0..<1000).map { _ in Timer {} }
+        for (i, t) in timers.enumerated() { loop.arm(t, afterMs: Int64(i % 97)) }
+        for t in timers.reversed() where t.deadline % 2 == 0 { loop.cancel(t) }
+        for t in timers where t.isArmed { loop.cancel(t) }
+        #expect(loop.armedTimers == 0)
+    }
+}
