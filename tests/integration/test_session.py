@@ -175,3 +175,24 @@ def test_two_servers_in_one_tcp_block(tcplua):
     s.wait_listening(port2)
     assert Client(port2).recv_all() == b"two\n"
     assert s.connect().recv_all() == b"one\n"
+
+
+def test_protocol_demo_echoes_frames_with_the_seeds_lengths(tcplua):
+    import struct
+    conf = "tcp {\n server {\n listen 127.0.0.1:$PORT;\n protocol demo;\n client_max_body_size 16;\n }\n server {\n" \
+           " listen 127.0.0.1:$PORT2;\n protocol demo;\n demo_echo 'pong';\n }\n}\n"
+    from conftest import free_port
+    port2 = free_port()
+    s = tcplua(conf.replace("$PORT2", str(port2)))
+    c = s.connect()
+    c.send(struct.pack(">I", 5) + b"hello")
+    assert c.recv_exact(9) == struct.pack(">I", 9) + b"hello"
+    c.send(struct.pack(">I", 4) + b"abcd")
+    assert c.recv_exact(8) == struct.pack(">I", 8) + b"abcd"
+    c.send(struct.pack(">I", 17) + b"x" * 17)  # over client_max_body_size: closed
+    assert c.is_closed()
+    s.wait_listening(port2)
+    import socket as _s
+    d = _s.create_connection(("127.0.0.1", port2), timeout=5)
+    d.sendall(struct.pack(">I", 6) + b"ignore")
+    assert d.recv(64) == struct.pack(">I", 8) + b"pong"

@@ -108,7 +108,7 @@ public final class NgxRuntime {
         var servers: [ServerRuntime] = []
         for c in configs {
             var handler: LuaHandler?
-            if let src = c.handler {
+            if let src = c.handler ?? (c.protocolName == "demo" ? DemoProtocol.source(for: c) : nil) {
                 let h = LuaHandler(source: src, codeCache: c.codeCache, prefix: prefix)
                 try h.compile(vm)
                 handler = h
