@@ -4,20 +4,28 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := libluajit2-5.1-dev lua-cjson pkg-config
+APT_PACKAGES := libluajit2-5.1-dev lua-cjson pkg-config gcc
+# The benchmark peers; `make test` checks their configs too, so it installs them as well.
+BENCH_PACKAGES := haproxy nginx libnginx-mod-http-lua
 BIN_RELEASE := .build/release/tcplua
 BIN_DEBUG := .build/debug/tcplua
 
-.PHONY: deps build release run test unit integration clean
+.PHONY: deps bench-deps apt build release run test unit integration bench bench-tools clean
 
 ## Installs the Debian packages and the Python test runner when missing.
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES)"
+
+bench-deps:
+	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES) $(BENCH_PACKAGES)"
+	@$(PYTHON) -c "import pytest" 2>/dev/null || $(PYTHON) -m pip install -q pytest
+
+apt:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@$(PYTHON) -c "import pytest" 2>/dev/null || $(PYTHON) -m pip install -q pytest
 
 build: deps
 	$(SWIFT) build --build-tests
@@ -30,7 +38,7 @@ run: release
 	mkdir -p examples/seed/logs
 	$(BIN_RELEASE) -p examples/seed/ -c conf/tcplua.conf -g 'daemon off;'
 
-test: build
+test: build bench-tools
 	$(SWIFT) test --skip-build 2>&1 | tail -n 40; test $${PIPESTATUS[0]} -eq 0
 	TCPLUA_BIN=$(abspath $(BIN_DEBUG)) $(PYTHON) -m pytest -q tests/integration
 
@@ -39,6 +47,16 @@ unit: build
 
 integration: build
 	TCPLUA_BIN=$(abspath $(BIN_DEBUG)) $(PYTHON) -m pytest -q tests/integration
+
+## Compiles the load generator and the C floor server.
+bench-tools: bench-deps
+	mkdir -p bench/out
+	gcc -O2 -Wall -Werror -o bench/out/loadgen bench/tools/loadgen.c
+	gcc -O2 -Wall -Werror -o bench/out/echo_floor bench/tools/echo_floor.c
+
+## Side-by-side benchmark (about 10 minutes; QUICK=1: about one minute). Results: bench/out/results.md.
+bench: release bench-tools
+	$(PYTHON) bench/run.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf .build

@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""`make bench`: tcplua side by side with a C epoll echo server (the floor), HAProxy's Lua TCP service and
+OpenResty's Lua (nginx + libnginx-mod-http-lua, raw socket after one HTTP request head), on the same
+framed-echo workloads, in one run on one machine. Prints one table and writes it to bench/out/results.md.
+
+Method: each server pinned to CPU 0 and the load generator (bench/tools/loadgen.c) to CPU 1 (taskset),
+except W6; before each run the machine must be quiet (CPU idle) and the load average is recorded; the order
+of servers alternates between repetitions; every run is bounded in time and sends to 127.0.0.1 only.
+"""
+import argparse
+import json
+import os
+import pathlib
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+TCPLUA = ROOT / ".build" / "release" / "tcplua"
+LOADGEN = OUT / "loadgen"
+FLOOR = OUT / "echo_floor"
+NGINX_LUA = pathlib.Path("/usr/lib/nginx/modules/ngx_http_lua_module.so")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SHDICT_LUA = {
+    "openresty": 'local d = ngx.shared.bench d:incr("n", 1, 0) d:get("n") d:set("last", body)',
+}
+
+
+class Workload:
+    def __init__(self, key, title, payload=64, conns=50, per_request=False, idle=False, workers=1, pinned=True,
+                 shdict=False):
+        self.key, self.title, self.payload, self.conns = key, title, payload, conns
+        self.per_request, self.idle, self.workers, self.pinned, self.shdict = per_request, idle, workers, pinned, shdict
+
+
+WORKLOADS = [
+    Workload("W1", "framed echo 64 B, 50 keepalive conns"),
+    Workload("W2", "framed echo 4 KiB, 50 keepalive conns", payload=4096),
+    Workload("W3", "one connection per request, 64 B, 50 conns", per_request=True),
+    Workload("W4", "5,000 idle connections (bytes per connection)", conns=5000, idle=True),
+    Workload("W5", "W1 + shared-dict incr+get+set per request", shdict=True),
+    Workload("W6", "W1 with two workers/threads, unpinned", workers=2, pinned=False),
+]
+
+
+# ---- processes ------------------------------------------------------------------------------------------
+
+def children_of(pid):
+    out = []
+    for d in pathlib.Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    out.append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def tree(pid):
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        todo.extend(children_of(p))
+    return pids
+
+
+def cpu_ticks(pids):
+    total = 0
+    for p in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def rss_kib(pids):
+    total = 0
+    for p in pids:
+        try:
+            for line in pathlib.Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536 if hard == resource.RLIM_INFINITY else min(65536, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def wait_listening(port, proc, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not listen")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def quiet(max_wait=20.0):
+    """Waits until the CPUs are at least 90% idle over half a second; returns the 1-minute load average."""
+    def idle_total():
+        f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+        return f[3] + f[4], sum(f)
+    deadline = time.time() + max_wait
+    while True:
+        i1, t1 = idle_total()
+        time.sleep(0.5)
+        i2, t2 = idle_total()
+        if t2 == t1 or (i2 - i1) / (t2 - t1) >= 0.90 or time.time() > deadline:
+            return float(open("/proc/loadavg").read().split()[0])
+
+
+# ---- servers --------------------------------------------------------------------------------------------
+
+class Peer:
+    """One server under test: how to start it for a workload, or why it cannot run it."""
+    name = ""
+    http_head = False
+
+    def unavailable(self, w):
+        return None
+
+    def command(self, w, port, prefix):
+        raise NotImplementedError
+
+    def start(self, w, port, prefix):
+        cmd = self.command(w, port, prefix)
+        if w.pinned:
+            cmd = ["taskset", "-c", "0"] + cmd
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(prefix / "stderr.log", "w"),
+                                preexec_fn=raise_nofile, cwd=prefix)
+        wait_listening(port, proc)
+        return proc
+
+
+def fill(template, **values):
+    text = template.read_text()
+    for k, v in values.items():
+        text = text.replace("$" + k, str(v))
+    return text
+
+
+class TCPLua(Peer):
+    name = "tcplua"
+
+    def unavailable(self, w):
+        if w.shdict:
+            return "ngx.shared lands with the shared-dict issue"
+        return None if TCPLUA.exists() else "release build missing"
+
+    def command(self, w, port, prefix):
+        (prefix / "conf").mkdir(exist_ok=True)
+        (prefix / "logs").mkdir(exist_ok=True)
+        conf = fill(BENCH / "tcplua" / "tcplua.conf", PORT=port, WORKERS=w.workers, WORKLOAD_LUA="")
+        (prefix / "conf" / "tcplua.conf").write_text(conf)
+        return [str(TCPLUA), "-p", str(prefix) + "/", "-c", "conf/tcplua.conf"]
+
+
+class Floor(Peer):
+    name = "C floor"
+
+    def unavailable(self, w):
+        if w.shdict:
+            return "no Lua, no shared dict"
+        if w.workers > 1:
+            return "single-threaded by design"
+        return None
+
+    def command(self, w, port, prefix):
+        return [str(FLOOR), str(port)]
+
+
+class HAProxy(Peer):
+    name = "HAProxy Lua"
+
+    def unavailable(self, w):
+        if w.shdict:
+            return "HAProxy Lua has no shared dict"
+        return None if shutil.which("haproxy") else "haproxy not installed"
+
+    def command(self, w, port, prefix):
+        cfg = prefix / "haproxy.cfg"
+        cfg.write_text(fill(BENCH / "haproxy" / "haproxy.cfg", PORT=port, WORKERS=w.workers, BENCH=BENCH))
+        return ["haproxy", "-db", "-f", str(cfg)]
+
+
+class OpenResty(Peer):
+    name = "OpenResty Lua"
+    http_head = True
+
+    def unavailable(self, w):
+        return None if NGINX_LUA.exists() and shutil.which("nginx") else "nginx + libnginx-mod-http-lua not installed"
+
+    def command(self, w, port, prefix):
+        (prefix / "tmp").mkdir(exist_ok=True)
+        conf = fill(BENCH / "openresty" / "nginx.conf", PORT=port, WORKERS=w.workers, PREFIX=prefix,
+                    WORKLOAD_LUA=SHDICT_LUA["openresty"] if w.shdict else "")
+        (prefix / "nginx.conf").write_text(conf)
+        return ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
+
+
+def stop(proc):
+    pids = tree(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for p in pids[1:]:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+# ---- one measurement ------------------------------------------------------------------------------------
+
+def run_once(peer, w, seconds, warmup):
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="tcplua-bench-") as tmp:
+        prefix = pathlib.Path(tmp)
+        proc = peer.start(w, port, prefix)
+        try:
+            load = quiet()
+            pids = tree(proc.pid)
+            gen = ["taskset", "-c", "1"] if w.pinned else []
+            gen += [str(LOADGEN), "-p", str(port), "-c", str(w.conns), "-s", str(w.payload)]
+            if w.idle:
+                rss0 = rss_kib(pids)
+                g = subprocess.Popen(gen + ["-i", "-d", str(max(3, seconds // 2)), "-w", "0"], stdout=subprocess.PIPE,
+                                     preexec_fn=raise_nofile, text=True)
+                time.sleep(max(2.5, seconds // 2 - 0.5))
+                rss1 = rss_kib(tree(proc.pid))
+                out = json.loads(g.communicate()[0])
+                return {"bytes_per_conn": (rss1 - rss0) * 1024 / w.conns, "errors": out["errors"], "load": load}
+            if w.per_request:
+                gen.append("-n")
+            if peer.http_head:
+                gen.append("-H")
+            g = subprocess.Popen(gen + ["-d", str(seconds), "-w", str(warmup)], stdout=subprocess.PIPE, text=True)
+            time.sleep(warmup)
+            pids = tree(proc.pid)
+            c0, t0 = cpu_ticks(pids), time.time()
+            time.sleep(seconds)
+            c1, t1 = cpu_ticks(pids), time.time()
+            out = json.loads(g.communicate()[0])
+            cpu_s = (c1 - c0) / CLK_TCK
+            out["cpu_us"] = cpu_s * 1e6 / out["requests"] if out["requests"] else float("nan")
+            out["busy"] = cpu_s / (t1 - t0)
+            out["load"] = load
+            return out
+        finally:
+            stop(proc)
+
+
+# ---- the table ------------------------------------------------------------------------------------------
+
+def cell(results, w):
+    if isinstance(results, str):
+        return "— (" + results + ")"
+    if w.idle:
+        return f"{statistics.median(r['bytes_per_conn'] for r in results):,.0f} B/conn"
+    rps = [r["rps"] for r in results]
+    med = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+    runs = "/".join(f"{x / 1000:.1f}k" for x in rps)
+    return (f"**{statistics.median(rps) / 1000:.1f}k rps** ({runs}); p50 {med['p50_us']} µs, p99 {med['p99_us']} µs; "
+            f"{statistics.median(r['cpu_us'] for r in results):.2f} µs CPU/req ({med['busy'] * 100:.0f}% core)")
+
+
+def ratios(table, w):
+    t = table.get("tcplua")
+    if isinstance(t, str) or not t:
+        return "—"
+    parts = []
+    for name in ("C floor", "HAProxy Lua", "OpenResty Lua"):
+        p = table.get(name)
+        if isinstance(p, str) or not p:
+            continue
+        if w.idle:
+            a = statistics.median(r["bytes_per_conn"] for r in t)
+            b = statistics.median(r["bytes_per_conn"] for r in p)
+            parts.append(f"memory ×{a / b:.2f} of {name}" if b > 0 else f"vs {name}: n/a")
+            continue
+        rps = statistics.median(r["rps"] for r in t) / statistics.median(r["rps"] for r in p)
+        cpu = statistics.median(r["cpu_us"] for r in t) / statistics.median(r["cpu_us"] for r in p)
+        parts.append(f"{rps:.2f}× rps, {cpu:.2f}× CPU/req of {name}")
+    return "; ".join(parts)
+
+
+def machine():
+    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    return f"{os.cpu_count()} CPUs, {model}, Linux {os.uname().release}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="one run of 2 s per cell (about a minute)")
+    ap.add_argument("--only", help="comma-separated workloads, e.g. W1,W4")
+    ap.add_argument("--check", action="store_true", help="only check that the peer configs parse")
+    args = ap.parse_args()
+    peers = [TCPLua(), Floor(), HAProxy(), OpenResty()]
+    if args.check:
+        return check(peers)
+    reps, seconds, warmup = (1, 2, 1) if args.quick else (3, 10, 1)
+    workloads = [w for w in WORKLOADS if not args.only or w.key in args.only.split(",")]
+    OUT.mkdir(exist_ok=True)
+    results = {w.key: {} for w in workloads}
+    loads = []
+    for w in workloads:
+        for rep in range(reps):
+            order = peers if rep % 2 == 0 else list(reversed(peers))
+            for peer in order:
+                why = peer.unavailable(w)
+                if why:
+                    results[w.key][peer.name] = why
+                    continue
+                try:
+                    r = run_once(peer, w, seconds, warmup)
+                except Exception as e:  # a peer that fails shows why, the run goes on
+                    results[w.key][peer.name] = f"failed: {e}"
+                    continue
+                loads.append(r["load"])
+                results[w.key].setdefault(peer.name, []).append(r)
+                print(f"{w.key} {peer.name:14} run {rep + 1}: {json.dumps(r)}", file=sys.stderr, flush=True)
+    lines = [f"Machine: {machine()}. Runs per cell: {reps} × {seconds} s (+{warmup} s warm-up); "
+             f"load average before runs: {min(loads, default=0):.2f}–{max(loads, default=0):.2f}.", ""]
+    lines.append("| workload | " + " | ".join(p.name for p in peers) + " | tcplua ratios |")
+    lines.append("|---|" + "---|" * (len(peers) + 1))
+    for w in workloads:
+        row = results[w.key]
+        lines.append(f"| {w.key} {w.title} | " + " | ".join(cell(row.get(p.name, "not run"), w) for p in peers)
+                     + f" | {ratios(row, w)} |")
+    text = "\n".join(lines) + "\n"
+    (OUT / ("results-quick.md" if args.quick else "results.md")).write_text(text)
+    print(text)
+
+
+def check(peers):
+    """For `make test`: each peer config fills in and passes its own syntax check."""
+    w = WORKLOADS[0]
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = pathlib.Path(tmp)
+        checks = [("tcplua", TCPLua().command(w, 1, prefix) + ["-t", "-q"])]
+        if shutil.which("haproxy"):
+            checks.append(("haproxy", ["haproxy", "-c", "-q", "-f", HAProxy().command(w, 1, prefix)[-1]]))
+        if NGINX_LUA.exists():
+            cmd = OpenResty().command(w, 1, prefix)
+            checks.append(("nginx", cmd + ["-t", "-q"]))
+        for name, cmd in checks:
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            print(f"{name}: {'ok' if r.returncode == 0 else 'FAILED ' + r.stderr.strip()}")
+            ok &= r.returncode == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
