@@ -324,12 +324,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="one run of 2 s per cell (about a minute)")
     ap.add_argument("--only", help="comma-separated workloads, e.g. W1,W4")
+    ap.add_argument("--peers", help="comma-separated servers, e.g. tcplua,floor")
+    ap.add_argument("--seconds", type=int, help="seconds per run")
+    ap.add_argument("--reps", type=int, help="runs per cell")
     ap.add_argument("--check", action="store_true", help="only check that the peer configs parse")
     args = ap.parse_args()
     peers = [TCPLua(), Floor(), HAProxy(), OpenResty()]
     if args.check:
         return check(peers)
     reps, seconds, warmup = (1, 2, 1) if args.quick else (3, 10, 1)
+    reps, seconds = args.reps or reps, args.seconds or seconds
+    if args.peers:
+        keys = args.peers.lower().split(",")
+        peers = [p for p in peers if any(k in p.name.lower() for k in keys)]
     workloads = [w for w in WORKLOADS if not args.only or w.key in args.only.split(",")]
     OUT.mkdir(exist_ok=True)
     results = {w.key: {} for w in workloads}

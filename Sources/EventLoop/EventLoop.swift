@@ -1,10 +1,13 @@
 import CShim
 import Glibc
 
-/// Something that owns a file descriptor registered with the loop.
-public protocol EventHandler: AnyObject {
+/// Something that owns a file descriptor registered with the loop. A class (not a protocol) so the loop can
+/// keep handlers as unmanaged references and dispatch without reference counting on the hot path.
+open class EventHandler {
+    public init() {}
+
     /// Called with the epoll event bits (`Events`) when the descriptor is ready.
-    func handleEvent(_ events: UInt32)
+    open func handleEvent(_ events: UInt32) {}
 }
 
 /// epoll event bits as the loop reports them.
@@ -22,7 +25,10 @@ public enum Events {
 /// runs from `run()`; nothing here is thread-safe.
 public final class EventLoop {
     private let epfd: Int32
-    private var handlers: [EventHandler?] = []
+    /// Handlers by descriptor, retained once on `register` and released after the iteration that deregisters
+    /// them (a handler may deregister itself while it runs).
+    private var handlers: [Unmanaged<EventHandler>?] = []
+    private var released: [Unmanaged<EventHandler>] = []
     private var timers = TimerHeap()
     private var events = [tl_event](repeating: tl_event(), count: 256)
     /// Closures to run at the start of the next iteration (after the current handler returns).
@@ -47,13 +53,16 @@ public final class EventLoop {
         let ev = events ?? (Events.read | Events.write | Events.readHangup | Events.edge)
         if Int(fd) >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: Int(fd) + 64 - handlers.count)) }
         guard tl_epoll_add(epfd, fd, ev, UInt64(fd)) == 0 else { throw SysError("epoll_ctl(ADD)") }
-        handlers[Int(fd)] = handler
+        handlers[Int(fd)] = Unmanaged.passRetained(handler)
     }
 
     /// Stops watching `fd` (before it is closed).
     public func deregister(_ fd: Int32) {
         _ = tl_epoll_del(epfd, fd)
-        if Int(fd) < handlers.count { handlers[Int(fd)] = nil }
+        if Int(fd) < handlers.count, let h = handlers[Int(fd)] {
+            released.append(h)
+            handlers[Int(fd)] = nil
+        }
     }
 
     // MARK: timers
@@ -100,7 +109,9 @@ public final class EventLoop {
             for i in 0..<Int(n) {
                 let ev = events[i]
                 let fd = Int(ev.data)
-                if fd < handlers.count, let h = handlers[fd] { h.handleEvent(ev.events) }
+                if fd < handlers.count, let h = handlers[fd] {
+                    h._withUnsafeGuaranteedRef { $0.handleEvent(ev.events) }
+                }
             }
         }
         if !posted.isEmpty {
@@ -109,6 +120,10 @@ public final class EventLoop {
             for w in work { w() }
         }
         fireTimers()
+        if !released.isEmpty {
+            for h in released { h.release() }
+            released.removeAll(keepingCapacity: true)
+        }
     }
 
     private func fireTimers() {

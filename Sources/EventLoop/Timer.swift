@@ -6,9 +6,9 @@ public final class Timer {
     /// Position in the heap, -1 when not armed.
     var heapIndex = -1
     /// Called on the loop when the deadline passes.
-    public let fire: () -> Void
+    public var fire: () -> Void
 
-    public init(_ fire: @escaping () -> Void) { self.fire = fire }
+    public init(_ fire: @escaping () -> Void = {}) { self.fire = fire }
 
     public var isArmed: Bool { heapIndex >= 0 }
 }

@@ -14,6 +14,7 @@ final class Listener: EventHandler {
     init(fd: Int32, address: ListenAddress) {
         self.fd = fd
         self.address = address
+        super.init()
     }
 
     /// Binds `address` (in the master, before any fork).
@@ -30,7 +31,7 @@ final class Listener: EventHandler {
     }
 
     /// Accepts what is pending (up to a batch, so one busy port cannot starve the rest of the loop).
-    func handleEvent(_ events: UInt32) {
+    override func handleEvent(_ events: UInt32) {
         guard let server, let runtime else { return }
         for _ in 0..<64 {
             guard let r = Sys.accept(fd) else { return }

@@ -23,6 +23,7 @@ final class Worker: EventHandler {
         self.runtime = runtime
         self.listeners = listeners
         self.config = config
+        super.init()
     }
 
     func run() -> Int32 {
@@ -60,7 +61,7 @@ final class Worker: EventHandler {
         return 0
     }
 
-    func handleEvent(_ events: UInt32) {
+    override func handleEvent(_ events: UInt32) {
         while true {
             let sig = tl_signalfd_read(signalFd)
             if sig <= 0 { return }

@@ -13,9 +13,10 @@ extension NgxAPI {
 
     static let ngxExit: LuaFunction = { L in
         let lua = Lua(L!)
-        guard let s = session(lua) else { return Lua.raise }
-        s.exiting = true
-        return Lua.yield(0)
+        return withSession(lua) { s in
+            s.exiting = true
+            return Lua.yield(0)
+        }
     }
 
     static let ngxSleep: LuaFunction = { L in
@@ -24,9 +25,10 @@ extension NgxAPI {
         guard argc == 1 else { return lua.error(NgxStrings.sleepArgCount(argc)) }
         guard let sec = lua.coerceNumber(1) else { return lua.error(NgxStrings.badNumberArg(1, "sleep")) }
         guard sec >= 0 else { return lua.error(NgxStrings.sleepNegative) }
-        guard let s = yieldableSession(lua) else { return Lua.raise }
-        s.wait = .sleep
-        NgxRuntime.shared.loop.arm(s.timer, afterMs: Int64((sec * 1000).rounded()))
-        return Lua.yield(0)
+        return withSession(lua, yielding: true) { s in
+            s.wait = .sleep
+            s.runtime.loop.arm(s.timer, afterMs: Int64((sec * 1000).rounded()))
+            return Lua.yield(0)
+        }
     }
 }

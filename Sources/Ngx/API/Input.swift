@@ -27,35 +27,36 @@ extension NgxAPI {
             guard a >= 1, a <= Double(total) else { return lua.error(NgxStrings.receiveAtLeast(total)) }
             atLeast = Int(a)
         }
-        guard let s = yieldableSession(lua) else { return Lua.raise }
-        lua.setTop(0)
-        if let n = s.receiveReady(total: total, atLeast: atLeast) { return n }
-        s.wait = .receive(total: total, atLeast: atLeast)
-        NgxRuntime.shared.loop.arm(s.timer, afterMs: Int64(s.server.config.readTimeout))
-        return Lua.yield(0)
+        return withSession(lua, yielding: true) { s in
+            lua.setTop(0)
+            if let n = s.receiveReady(total: total, atLeast: atLeast) { return n }
+            s.wait = .receive(total: total, atLeast: atLeast)
+            s.runtime.loop.arm(s.timer, afterMs: Int64(s.server.config.readTimeout))
+            return Lua.yield(0)
+        }
     }
 
     static let ngxWaitNextRequest: LuaFunction = { L in
         let lua = Lua(L!)
-        guard let s = yieldableSession(lua) else { return Lua.raise }
-        let rt = NgxRuntime.shared!
-        s.flush()
-        s.endRequest()
-        switch s.fill(want: 1) {
-        case .ready:
-            return 0
-        case .closed:
-            s.exiting = true
-            return Lua.yield(0)
-        case .wait:
-            rt.pool.give(&s.input)
-            s.wait = .idle
-            if let ka = s.server.config.keepaliveTimeout {
-                rt.loop.arm(s.timer, afterMs: Int64(ka))
-            } else {
-                rt.loop.cancel(s.timer)
+        return withSession(lua, yielding: true) { s in
+            s.flush()
+            s.endRequest()
+            switch s.fill(want: 1) {
+            case .ready:
+                return 0
+            case .closed:
+                s.exiting = true
+                return Lua.yield(0)
+            case .wait:
+                s.runtime.pool.give(&s.input)
+                s.wait = .idle
+                if let ka = s.keepaliveTimeout {
+                    s.runtime.loop.arm(s.timer, afterMs: Int64(ka))
+                } else {
+                    s.runtime.loop.cancel(s.timer)
+                }
+                return Lua.yield(0)
             }
-            return Lua.yield(0)
         }
     }
 }

@@ -26,7 +26,7 @@ extension NgxAPI {
 
     static func log(_ lua: Lua, level: LogLevel, from first: Int32) -> Int32 {
         let rt = NgxRuntime.shared!
-        let session = rt.current
+        let session = currentSession
         let target = session?.server.errorLog ?? rt.log
         guard target.enabled(level) else { return 0 }
         var msg = ""

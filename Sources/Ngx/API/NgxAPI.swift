@@ -19,21 +19,24 @@ enum NgxAPI {
         BuiltinModules.install(lua)
     }
 
-    /// The running session, or nil with an error message pushed (for APIs that need one).
-    static func session(_ lua: Lua) -> Session? {
-        let rt = NgxRuntime.shared!
-        if let s = rt.current, !s.closed { return s }
-        lua.push(NgxStrings.disabled(rt.phase.directiveName))
-        return nil
+    /// The running session, if any (a strong reference: for APIs off the hot path).
+    static var currentSession: Session? {
+        guard let s = NgxRuntime.current?.takeUnretainedValue(), !s.closed else { return nil }
+        return s
     }
 
-    /// The running session, also checking that the caller is its own coroutine (for APIs that yield).
-    static func yieldableSession(_ lua: Lua) -> Session? {
-        guard let s = session(lua) else { return nil }
-        if s.co != lua.L {
-            lua.push(NgxStrings.userCoroutine)
-            return nil
+    /// Runs `body` with the running session, without reference counting (the hot path), or raises
+    /// "API disabled in the context of ..." outside a session. With `yielding`, the caller must also be the
+    /// session's own coroutine, since the API will yield it.
+    @inline(__always)
+    static func withSession(_ lua: Lua, yielding: Bool = false, _ body: (Session) -> Int32) -> Int32 {
+        guard let current = NgxRuntime.current else {
+            return lua.error(NgxStrings.disabled(NgxRuntime.shared.phase.directiveName))
         }
-        return s
+        return current._withUnsafeGuaranteedRef { s in
+            if s.closed { return lua.error(NgxStrings.disabled(NgxRuntime.shared.phase.directiveName)) }
+            if yielding && s.co != lua.L { return lua.error(NgxStrings.userCoroutine) }
+            return body(s)
+        }
     }
 }

@@ -18,9 +18,13 @@ extension NgxAPI {
     static let ngxPrint: LuaFunction = { L in output(Lua(L!), newline: false, name: "print") }
     static let ngxSay: LuaFunction = { L in output(Lua(L!), newline: true, name: "say") }
 
-    static func output(_ lua: Lua, newline: Bool, name: String) -> Int32 {
-        guard let s = session(lua) else { return Lua.raise }
-        let rt = NgxRuntime.shared!
+    static func output(_ lua: Lua, newline: Bool, name: StaticString) -> Int32 {
+        withSession(lua) { s in output(lua, s, newline: newline, name: name) }
+    }
+
+    @inline(__always)
+    static func output(_ lua: Lua, _ s: Session, newline: Bool, name: StaticString) -> Int32 {
+        let rt = s.runtime
         let start = rt.out.writeIndex
         let argc = lua.top
         var i: Int32 = 1
@@ -55,7 +59,9 @@ extension NgxAPI {
     }
 
     /// Appends the value at `idx` to `buf`; false with an error message pushed for a bad value.
-    static func appendValue(_ lua: Lua, _ idx: Int32, arg: Int32, name: String, depth: Int, into buf: inout ByteBuffer)
+    static func appendValue(
+        _ lua: Lua, _ idx: Int32, arg: Int32, name: StaticString, depth: Int, into buf: inout ByteBuffer
+    )
         -> Bool
     {
         switch lua.type(at: idx) {

@@ -44,8 +44,9 @@ public final class NgxRuntime {
     var out = ByteBuffer(capacity: 65536)
     /// Buffers borrowed by connections while a receive is partly filled.
     var pool = BufferPool()
-    /// The session whose coroutine is running, if any.
-    var current: Session?
+    /// The session whose coroutine is running, if any (kept alive by the loop while it runs). Unmanaged and
+    /// static so the API functions reach it without reference counting.
+    nonisolated(unsafe) static var current: Unmanaged<Session>?
     public var phase: Phase = .initByLua
     var connectionCounter = 0
     public private(set) var activeSessions = 0

@@ -32,7 +32,11 @@ final class Session: EventHandler {
     let address: UInt32
     let port: UInt16
     let server: ServerRuntime
-    unowned let runtime: NgxRuntime
+    /// Copied from the server so the hot path reads them without reference counting.
+    unowned(unsafe) let accessLog: AccessLogWriter?
+    let keepaliveTimeout: Int?
+    /// The runtime outlives every session; unowned(unsafe) keeps reference counting off the hot path.
+    unowned(unsafe) let runtime: NgxRuntime
     /// The coroutine and its registry reference (keeps it alive).
     var co: OpaquePointer?
     var coRef: Int32 = -2
@@ -49,7 +53,7 @@ final class Session: EventHandler {
     var exiting = false
     var closed = false
     var wait = SessionWait.none
-    lazy var timer = Timer { [unowned self] in self.timerFired() }
+    let timer = Timer()
     // Per light session (request) counters, for the access log.
     var requests = 1
     var requestStartMs: Int64 = 0
@@ -63,7 +67,11 @@ final class Session: EventHandler {
         self.port = port
         self.server = server
         self.runtime = runtime
+        accessLog = server.accessLog
+        keepaliveTimeout = server.config.keepaliveTimeout
         requestStartMs = runtime.loop.clock.wallMs
+        super.init()
+        timer.fire = { [unowned(unsafe) self] in self.timerFired() }
     }
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
@@ -112,10 +120,10 @@ final class Session: EventHandler {
     func resume(nargs: Int32) {
         guard let co, !closed else { return }
         wait = .none
-        let previous = runtime.current
-        runtime.current = self
+        let previous = NgxRuntime.current
+        NgxRuntime.current = Unmanaged.passUnretained(self)
         let status = lua_resume(co, nargs)
-        runtime.current = previous
+        NgxRuntime.current = previous
         switch status {
         case LUA_YIELD:
             lua_settop(co, 0)
@@ -154,7 +162,7 @@ final class Session: EventHandler {
 
     /// Ends the light session: writes its access-log line and resets the per-request counters.
     func endRequest() {
-        server.accessLog?.write(session: self)
+        accessLog?.write(session: self)
         requests += 1
         requestStartMs = runtime.loop.clock.wallMs
         bytesSent = 0
@@ -187,7 +195,7 @@ final class Session: EventHandler {
 
     // MARK: events
 
-    func handleEvent(_ events: UInt32) {
+    override func handleEvent(_ events: UInt32) {
         if events & (Events.read | Events.hangup | Events.error | Events.readHangup) != 0 { readable = true }
         if events & (Events.hangup | Events.error | Events.readHangup) != 0 { peerClosed = true }
         if events & (Events.write | Events.error | Events.hangup) != 0 {

@@ -14,7 +14,7 @@ public enum NgxStrings {
     public static func sleepArgCount(_ n: Int32) -> String { "attempt to pass \(n) arguments, but accepted 1" }
     public static let sleepNegative = "invalid sleep duration"
     public static let nonArrayTable = "non-array table found"
-    public static func badOutputArg(_ i: Int32, _ fn: String, _ type: String) -> String {
+    public static func badOutputArg(_ i: Int32, _ fn: StaticString, _ type: String) -> String {
         "bad argument #\(i) to '\(fn)' (string, number, boolean, nil, ngx.null, or array table expected, got \(type))"
     }
     public static func badLogArg(_ i: Int32, _ type: String) -> String {
