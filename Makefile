@@ -53,9 +53,11 @@ bench-tools: bench-deps
 	mkdir -p bench/out
 	gcc -O2 -Wall -Werror -o bench/out/loadgen bench/tools/loadgen.c
 	gcc -O2 -Wall -Werror -o bench/out/echo_floor bench/tools/echo_floor.c
+	gcc -O2 -Wall -Werror -shared -fPIC -o bench/out/malloc_count.so tests/support/malloc_count.c
 
 ## Side-by-side benchmark (about 10 minutes; QUICK=1: about one minute). Results: bench/out/results.md.
 bench: release bench-tools
+	LD_PRELOAD=$(abspath bench/out/malloc_count.so) .build/release/tcplua-microbench $(if $(QUICK),50000,500000)
 	$(PYTHON) bench/run.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 clean:

@@ -27,6 +27,9 @@ let package = Package(
         .executableTarget(
             name: "tcplua",
             dependencies: ["Server", "Config", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "tcplua-microbench", dependencies: ["Ngx", "EventLoop", "Config", "LuaKit"], path: "Sources/MicroBench",
+            swiftSettings: hot),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "NgxTests", dependencies: ["Ngx", "EventLoop"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),

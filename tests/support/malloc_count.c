@@ -28,6 +28,9 @@ int posix_memalign(void **out, size_t a, size_t n) {
     return 0;
 }
 
+/* Read by tcplua-microbench through dlsym to count allocations over its steady-state loop. */
+unsigned long malloc_count_get(void) { return (unsigned long)atomic_load(&count); }
+
 __attribute__((destructor)) static void report(void) {
     const char *path = getenv("MALLOC_COUNT_FILE");
     if (!path) return;
