@@ -2,9 +2,11 @@ import CShim
 import Glibc
 
 /// Something that owns a file descriptor registered with the loop. A class (not a protocol) so the loop can
-/// keep handlers as unmanaged references and dispatch without reference counting on the hot path.
-open class EventHandler {
-    public init() {}
+/// keep handlers as unmanaged references and dispatch without reference counting on the hot path. It is also
+/// a `Timer`: each handler has one built-in timer slot (a session's read/idle/send deadline), which saves an
+/// object per connection; override `fire()` to use it.
+open class EventHandler: Timer {
+    public init() { super.init(nil) }
 
     /// Called with the epoll event bits (`Events`) when the descriptor is ready.
     open func handleEvent(_ events: UInt32) {}

@@ -1,14 +1,17 @@
 /// A one-shot timer owned by its user (a session keeps one and re-arms it), so arming allocates nothing.
 /// The heap holds it only while armed; cancelling removes it at once, so closed connections leave nothing behind.
-public final class Timer {
+/// Fires its closure, or a subclass overrides `fire()` (no closure context per timer: sessions do that).
+open class Timer {
     /// Absolute deadline in the loop's monotonic milliseconds.
     public internal(set) var deadline: Int64 = 0
     /// Position in the heap, -1 when not armed.
     var heapIndex = -1
-    /// Called on the loop when the deadline passes.
-    public var fire: () -> Void
+    private let action: (() -> Void)?
 
-    public init(_ fire: @escaping () -> Void = {}) { self.fire = fire }
+    public init(_ action: (() -> Void)? = nil) { self.action = action }
+
+    /// Called on the loop when the deadline passes.
+    open func fire() { action?() }
 
     public var isArmed: Bool { heapIndex >= 0 }
 }

@@ -53,7 +53,8 @@ final class Session: EventHandler {
     var exiting = false
     var closed = false
     var wait = SessionWait.none
-    let timer = Timer()
+    /// The session's one timer is the handler's built-in slot.
+    @inline(__always) var timer: Timer { self }
     // Per light session (request) counters, for the access log.
     var requests = 1
     var requestStartMs: Int64 = 0
@@ -71,7 +72,6 @@ final class Session: EventHandler {
         keepaliveTimeout = server.config.keepaliveTimeout
         requestStartMs = runtime.loop.clock.wallMs
         super.init()
-        timer.fire = { [unowned(unsafe) self] in self.timerFired() }
     }
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
@@ -228,6 +228,8 @@ final class Session: EventHandler {
             break
         }
     }
+
+    override func fire() { timerFired() }
 
     func timerFired() {
         guard let co, !closed else { return }
