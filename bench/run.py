@@ -309,8 +309,10 @@ def ratios(table, w):
             b = statistics.median(r["bytes_per_conn"] for r in p)
             parts.append(f"memory ×{a / b:.2f} of {name}" if b > 0 else f"vs {name}: n/a")
             continue
-        rps = statistics.median(r["rps"] for r in t) / statistics.median(r["rps"] for r in p)
-        cpu = statistics.median(r["cpu_us"] for r in t) / statistics.median(r["cpu_us"] for r in p)
+        # Ratios are taken run by run (the two runs of one repetition are minutes apart at most, so a slow
+        # drift of the machine cancels out), then the median of those is shown.
+        rps = statistics.median(a["rps"] / b["rps"] for a, b in zip(t, p))
+        cpu = statistics.median(a["cpu_us"] / b["cpu_us"] for a, b in zip(t, p))
         parts.append(f"{rps:.2f}× rps, {cpu:.2f}× CPU/req of {name}")
     return "; ".join(parts)
 

@@ -15,6 +15,12 @@ public struct ByteBuffer {
         self.capacity = capacity
     }
 
+    /// Wraps memory from a pool (`capacity` bytes from `malloc`).
+    init(adopting p: UnsafeMutableRawPointer, capacity: Int) {
+        base = p
+        self.capacity = capacity
+    }
+
     @inlinable public var readable: Int { writeIndex - readIndex }
     @inlinable public var writable: Int { capacity - writeIndex }
     @inlinable public var isAllocated: Bool { base != nil }
@@ -74,29 +80,33 @@ public struct ByteBuffer {
 }
 
 /// A free list of same-size buffers, so a connection can borrow one while a receive is partly filled and
-/// return it when drained: idle connections own no buffer, and steady state allocates nothing.
+/// return it when drained: idle connections own no buffer, and steady state allocates nothing. The list is
+/// threaded through the free buffers themselves (no array to grow or check on the hot path).
 public struct BufferPool {
     public let chunkSize: Int
-    private var free: [ByteBuffer] = []
+    private var head: UnsafeMutableRawPointer?
+    private var count = 0
     private let maxFree: Int
 
     public init(chunkSize: Int = 16384, maxFree: Int = 256) {
         self.chunkSize = chunkSize
         self.maxFree = maxFree
-        free.reserveCapacity(maxFree)
     }
 
     public mutating func take() -> ByteBuffer {
-        if let b = free.popLast() { return b }
-        return ByteBuffer(capacity: chunkSize)
+        guard let p = head else { return ByteBuffer(capacity: chunkSize) }
+        head = p.load(as: UnsafeMutableRawPointer?.self)
+        count -= 1
+        return ByteBuffer(adopting: p, capacity: chunkSize)
     }
 
-    /// Takes back a buffer; standard-size ones are kept for reuse, others freed.
+    /// Takes back a buffer; standard-size ones are kept for reuse (up to `maxFree`), others freed.
     public mutating func give(_ b: inout ByteBuffer) {
-        guard b.isAllocated else { return }
-        if b.capacity == chunkSize && free.count < maxFree {
-            b.clear()
-            free.append(b)
+        guard let p = b.base else { return }
+        if b.capacity == chunkSize && count < maxFree {
+            p.storeBytes(of: head, as: UnsafeMutableRawPointer?.self)
+            head = p
+            count += 1
             b = ByteBuffer()
         } else {
             b.release()

@@ -58,9 +58,15 @@ public final class EventLoop {
         handlers[Int(fd)] = Unmanaged.passRetained(handler)
     }
 
-    /// Stops watching `fd` (before it is closed).
-    public func deregister(_ fd: Int32) {
-        _ = tl_epoll_del(epfd, fd)
+    /// Changes the events watched on a registered `fd`.
+    public func modify(_ fd: Int32, events: UInt32) {
+        _ = tl_epoll_mod(epfd, fd, events, UInt64(fd))
+    }
+
+    /// Stops watching `fd`. `closing`: the caller closes it right after, which removes it from epoll by itself
+    /// (one system call less per connection); only for descriptors no other process shares.
+    public func deregister(_ fd: Int32, closing: Bool = false) {
+        if !closing { _ = tl_epoll_del(epfd, fd) }
         if Int(fd) < handlers.count, let h = handlers[Int(fd)] {
             released.append(h)
             handlers[Int(fd)] = nil

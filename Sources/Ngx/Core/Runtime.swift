@@ -55,6 +55,8 @@ public final class NgxRuntime {
     public var sendLimit = 64 * 1024
     /// Reference to the metatable `{__index = _G}` of each session's environment.
     var sessionEnvMeta: Int32 = -2
+    /// Reference to the interned string "ok" (`ngx.print`'s second result), pushed without hashing.
+    nonisolated(unsafe) static var okRef: Int32 = -2
     public let startWallMs: Int64
 
     /// The runtime of this process, for the `@convention(c)` API functions.
@@ -74,6 +76,8 @@ public final class NgxRuntime {
         lua.getGlobal("_G")
         lua.setField(-2, "__index")
         sessionEnvMeta = lua.ref()
+        lua.push(NgxStrings.ok)
+        NgxRuntime.okRef = lua.ref()
     }
 
     /// Accepts ownership of a connected socket and starts its session right away.
@@ -86,7 +90,7 @@ public final class NgxRuntime {
         connectionCounter += 1
         let session = Session(fd: fd, number: connectionCounter, address: address, port: port, server: server, runtime: self)
         do throws(SysError) {
-            try loop.register(fd, session)
+            try loop.register(fd, session, events: Session.readEvents)
         } catch {
             log.log(.alert, error.description)
             Sys.close(fd)

@@ -96,7 +96,7 @@ extension Session {
                     off += n
                     bytesSent += n
                 case .wouldBlock, .eof:
-                    writable = false
+                    blockedOnWrite()
                 case .failed:
                     outputClosed = true
                     return
@@ -115,12 +115,21 @@ extension Session {
                 pendingOut.consume(n)
                 bytesSent += n
             case .wouldBlock, .eof:
-                writable = false
+                blockedOnWrite()
             case .failed:
                 outputClosed = true
             }
         }
         if pendingOut.readable == 0 || outputClosed { pendingOut.release() }
+    }
+
+    /// The socket buffer is full: wait for EPOLLOUT (watched from the first time this happens).
+    func blockedOnWrite() {
+        writable = false
+        if !watchingWrite {
+            watchingWrite = true
+            runtime.loop.modify(fd, events: Session.readEvents | Events.write)
+        }
     }
 
     /// Unsent bytes of this session: buffered in the loop and kept by the connection.
@@ -134,7 +143,7 @@ extension Session {
             lua.push(NgxStrings.closed)
         } else {
             lua.push(bytes)
-            lua.push(NgxStrings.ok)
+            lua.pushRef(NgxRuntime.okRef)
         }
     }
 }

@@ -42,9 +42,13 @@ final class Session: EventHandler {
     var coRef: Int32 = -2
     var input = ByteBuffer()
     var pendingOut = ByteBuffer()
-    /// Edge-triggered readiness: true until a read or write reports EAGAIN.
-    var readable = true
+    /// Edge-triggered readiness. Reading starts at the first EPOLLIN (epoll reports data already there when the
+    /// socket is added), so a fresh connection costs no speculative read; writing is assumed possible until a
+    /// write reports EAGAIN, and only then is EPOLLOUT watched.
+    var readable = false
     var writable = true
+    var watchingWrite = false
+    static let readEvents = Events.read | Events.readHangup | Events.edge
     var eof = false
     /// The peer sent FIN (or the socket failed): a short read no longer means the socket is drained.
     var peerClosed = false
@@ -175,7 +179,7 @@ final class Session: EventHandler {
         closed = true
         endRequestForClose()
         runtime.loop.cancel(timer)
-        runtime.loop.deregister(fd)
+        runtime.loop.deregister(fd, closing: true)
         Sys.close(fd)
         runtime.pool.give(&input)
         pendingOut.release()
