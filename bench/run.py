@@ -255,6 +255,8 @@ def run_once(peer, w, seconds, warmup):
             gen += [str(LOADGEN), "-p", str(port), "-c", str(w.conns), "-s", str(w.payload)]
             if w.idle:
                 rss0 = rss_kib(pids)
+                if peer.http_head:
+                    gen.append("-H")
                 g = subprocess.Popen(gen + ["-i", "-d", str(max(3, seconds // 2)), "-w", "0"], stdout=subprocess.PIPE,
                                      preexec_fn=raise_nofile, text=True)
                 time.sleep(max(2.5, seconds // 2 - 0.5))

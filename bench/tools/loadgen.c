@@ -2,7 +2,7 @@
  * A request is a frame: 4-byte big-endian length + payload; the reply must be the same frame.
  * usage: loadgen -p PORT [-c CONNS] [-s PAYLOAD] [-d SECONDS] [-w WARMUP] [-n] [-H] [-i]
  *   -n  a new connection per request (W3)     -H  send "GET / HTTP/1.0\r\n\r\n" first on each connection
- *   -i  idle: open CONNS connections, hold them for SECONDS, send nothing (W4)
+ *   -i  idle: open CONNS connections, hold them for SECONDS, send nothing but the -H head (W4)
  * Prints one JSON line: requests, seconds, rps, p50_us, p99_us, errors. Sends to 127.0.0.1 only. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -66,7 +66,10 @@ static void reopen(conn *c) {
 /* Drives one connection on an event: reads only on EPOLLIN and never right after a write, so a request
  * costs the generator one write and one read, like the servers it measures. */
 static void pump(conn *c, uint32_t events) {
-    if (idle) return;
+    if (idle) {  /* W4: only the HTTP head (-H), so that every server holds a parked Lua handler */
+        if (c->head_pending && write(c->fd, HEAD, sizeof HEAD - 1) == (ssize_t)(sizeof HEAD - 1)) c->head_pending = 0;
+        return;
+    }
     if (c->sent < frame_len) {
         if (c->head_pending) {
             ssize_t w = write(c->fd, HEAD, sizeof HEAD - 1);
