@@ -28,29 +28,32 @@ public struct ByteBuffer {
     @inlinable public var writePointer: UnsafeMutableRawPointer { base! + writeIndex }
 
     /// Makes room for `n` more bytes, moving the readable bytes to the front and growing (doubling) if needed.
-    public mutating func reserve(_ n: Int) {
-        if writable >= n { return }
+    /// False (and nothing changed) when the memory cannot be had.
+    @discardableResult
+    public mutating func reserve(_ n: Int) -> Bool {
+        if writable >= n { return true }
         if readIndex > 0 && capacity - readable >= n {
             if readable > 0 { memmove(base!, base! + readIndex, readable) }
             writeIndex = readable
             readIndex = 0
-            return
+            return true
         }
         var newCap = max(capacity, 256)
         while newCap - readable < n { newCap *= 2 }
-        let nb = malloc(newCap)!
+        guard let nb = malloc(newCap) else { return false }
         if readable > 0 { memcpy(nb, base! + readIndex, readable) }
         free(base)
         base = nb
         capacity = newCap
         writeIndex = readable
         readIndex = 0
+        return true
     }
 
     /// Appends bytes, growing as needed.
     public mutating func append(_ p: UnsafeRawPointer, _ n: Int) {
         guard n > 0 else { return }
-        reserve(n)
+        guard reserve(n) else { fatalError("out of memory: \(n) more bytes of output") }
         memcpy(base! + writeIndex, p, n)
         writeIndex += n
     }

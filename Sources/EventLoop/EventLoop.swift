@@ -32,6 +32,9 @@ public final class EventLoop {
     private var handlers: [Unmanaged<EventHandler>?] = []
     private var released: [Unmanaged<EventHandler>] = []
     private var timers = TimerHeap()
+    /// Timers found due in one pass; fired after the pass, so one re-armed for "now" waits for the next
+    /// iteration (an `ngx.sleep(0)` loop must not starve epoll).
+    private var due: [Timer] = []
     private var events = [tl_event](repeating: tl_event(), count: 256)
     /// Closures to run at the start of the next iteration (after the current handler returns).
     private var posted: [() -> Void] = []
@@ -73,17 +76,24 @@ public final class EventLoop {
         }
     }
 
+    /// Calls `body` with every registered handler (for a graceful stop: not a hot path).
+    public func forEachHandler(_ body: (EventHandler) -> Void) {
+        for h in handlers { if let h { body(h.takeUnretainedValue()) } }
+    }
+
     // MARK: timers
 
     /// Arms (or re-arms) `timer` to fire `ms` milliseconds from the cached now.
     public func arm(_ timer: Timer, afterMs ms: Int64) {
         if timer.isArmed { timers.remove(timer) }
-        timer.deadline = clock.monotonicMs + max(0, ms)
+        timer.isDue = false
+        timer.deadline = clock.monotonicMs &+ min(max(0, ms), Int64(1) << 50)
         timers.insert(timer)
     }
 
     public func cancel(_ timer: Timer) {
         if timer.isArmed { timers.remove(timer) }
+        timer.isDue = false
     }
 
     public var armedTimers: Int { timers.count }
@@ -137,8 +147,20 @@ public final class EventLoop {
     private func fireTimers() {
         while let t = timers.first, t.deadline <= clock.monotonicMs {
             timers.remove(t)
-            t.fire()
+            t.isDue = true
+            due.append(t)
         }
+        guard !due.isEmpty else { return }
+        var i = 0
+        while i < due.count {  // a callback may cancel or re-arm a timer still in the list: then it does not fire
+            let t = due[i]
+            i += 1
+            if t.isDue {
+                t.isDue = false
+                t.fire()
+            }
+        }
+        due.removeAll(keepingCapacity: true)
     }
 
     /// For tests with a manual clock: advance and fire what is due.

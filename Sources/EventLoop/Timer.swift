@@ -6,6 +6,8 @@ open class Timer {
     public internal(set) var deadline: Int64 = 0
     /// Position in the heap, -1 when not armed.
     var heapIndex = -1
+    /// Taken off the heap as due and about to fire (cancelling or re-arming clears it).
+    var isDue = false
     private let action: (() -> Void)?
 
     public init(_ action: (() -> Void)? = nil) { self.action = action }

@@ -8,8 +8,14 @@ import Ngx
 final class Listener: EventHandler {
     let fd: Int32
     let address: ListenAddress
+    /// Its position in the server's `listen` list (for logs and `$server_port`).
+    var listenIndex = 0
     var server: ServerRuntime?
     var runtime: NgxRuntime?
+    /// Closed for good (graceful stop).
+    var isClosed = false
+    var paused = false
+    var shared = false
 
     init(fd: Int32, address: ListenAddress) {
         self.fd = fd
@@ -30,6 +36,13 @@ final class Listener: EventHandler {
         return Listener(fd: fd, address: a)
     }
 
+    /// The pause is over (the handler's built-in timer).
+    override func fire() {
+        guard paused, !isClosed, let runtime else { return }
+        paused = false
+        try? watch(runtime, shared: shared)
+    }
+
     /// Accepts what is pending (up to a batch, so one busy port cannot starve the rest of the loop).
     override func handleEvent(_ events: UInt32) {
         guard let server, let runtime else { return }
@@ -45,12 +58,42 @@ final class Listener: EventHandler {
                     continue
                 }
                 if server.config.tcpNodelay { _ = tl_set_nodelay(c) }
-                runtime.startSession(fd: c, address: addr, port: port, server: server)
+                runtime.startSession(fd: c, address: addr, port: port, server: server, listenIndex: listenIndex)
             case .failure(let e):
                 runtime.log.log(.alert, e.description)
+                // Out of descriptors or memory: stop accepting for half a second, as nginx does, instead of
+                // spinning on a level-triggered socket that stays readable.
+                if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(e.errno) { pause(runtime) }
                 return
             }
         }
+    }
+}
+
+extension Listener {
+    /// Watches the socket in `runtime`'s loop (shared by several workers: EPOLLEXCLUSIVE).
+    func watch(_ runtime: NgxRuntime, shared: Bool) throws {
+        self.runtime = runtime
+        try runtime.loop.register(fd, self, events: shared ? Events.read | Events.exclusive : Events.read)
+        self.shared = shared
+    }
+
+    func pause(_ runtime: NgxRuntime) {
+        guard !paused, !isClosed else { return }
+        paused = true
+        runtime.loop.deregister(fd)
+        runtime.loop.arm(self, afterMs: 500)
+    }
+
+    /// Stops accepting for good: once only, whatever number of QUITs arrive.
+    func closeForGood() {
+        guard !isClosed else { return }
+        isClosed = true
+        if let runtime {
+            runtime.loop.cancel(self)
+            if !paused { runtime.loop.deregister(fd) }
+        }
+        close(fd)
     }
 }
 

@@ -68,9 +68,10 @@ public final class Master {
         }
         do {
             for s in servers {
-                for a in s.config.listens {
+                for (i, a) in s.config.listens.enumerated() {
                     let l = try Listener.bind(a)
                     l.server = s
+                    l.listenIndex = i
                     listeners.append(l)
                 }
             }
@@ -96,6 +97,7 @@ public final class Master {
             log.log(.emerg, "signalfd() failed (\(errno): \(Sys.strerror(errno)))")
             return 1
         }
+        log.wallMs = ErrorLog.systemWallMs  // the master runs no loop: its lines read the clock themselves
         log.log(.notice, "tcplua started, master \(getpid())")
         let count = config.workerProcesses > 0 ? config.workerProcesses : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         workers = Array(repeating: 0, count: count)
@@ -138,8 +140,7 @@ public final class Master {
             log.log(.alert, "fork() failed (\(errno): \(Sys.strerror(errno)))")
             return false
         }
-        if pid == 0 {
-            tl_unblock_all_signals()
+        if pid == 0 {  // signals stay blocked: the worker's own signalfd takes them from here
             ErrorLog.pid = getpid()
             let code = Worker(runtime: runtime, listeners: listeners, config: config, shared: workers.count > 1).run()
             exit(code)

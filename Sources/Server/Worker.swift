@@ -34,14 +34,12 @@ final class Worker: EventHandler {
             return 1
         }
         let loop = runtime.loop
+        runtime.log.wallMs = { [unowned(unsafe) loop] in loop.clock.wallMs }
         let signals: [Int32] = [SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP, SIGWINCH]
         signalFd = signals.withUnsafeBufferPointer { tl_signalfd($0.baseAddress, Int32($0.count)) }
         do {
             try loop.register(signalFd, self, events: Events.read)
-            for l in listeners {
-                l.runtime = runtime
-                try loop.register(l.fd, l, events: shared ? Events.read | Events.exclusive : Events.read)
-            }
+            for l in listeners { try l.watch(runtime, shared: shared) }
         } catch {
             runtime.log.log(.emerg, "\(error)")
             return 1
@@ -69,7 +67,8 @@ final class Worker: EventHandler {
             case SIGTERM, SIGINT:
                 runtime.loop.stop()
             case SIGQUIT:
-                stopAccepting()
+                for l in listeners { l.closeForGood() }
+                runtime.beginGracefulStop()
                 if runtime.activeSessions == 0 {
                     runtime.loop.stop()
                 } else {
@@ -81,13 +80,6 @@ final class Worker: EventHandler {
             default:
                 break
             }
-        }
-    }
-
-    private func stopAccepting() {
-        for l in listeners {
-            runtime.loop.deregister(l.fd)
-            close(l.fd)
         }
     }
 

@@ -48,3 +48,39 @@ import Testing
         #expect(loop.armedTimers == 0)
     }
 }
+
+/// A timer re-armed for "now" from its own callback fires once per iteration, never in a loop.
+@Suite struct TimerStarvationTests {
+    @Test func zeroDelayRearmFiresOncePerIteration() throws {
+        let loop = try EventLoop()
+        var count = 0
+        var timer: Timer!
+        timer = Timer {
+            count += 1
+            loop.arm(timer, afterMs: 0)
+        }
+        loop.arm(timer, afterMs: 0)
+        loop.runOnce(maxWaitMs: 0)
+        #expect(count == 1)
+        loop.runOnce(maxWaitMs: 0)
+        #expect(count == 2)
+        loop.cancel(timer)
+        loop.runOnce(maxWaitMs: 0)
+        #expect(count == 2)
+    }
+
+    @Test func cancelledByAnEarlierCallbackInTheSamePassDoesNotFire() throws {
+        let loop = try EventLoop()
+        loop.clock.isManual = true
+        var fired: [String] = []
+        let b = Timer { fired.append("b") }
+        let a = Timer {
+            fired.append("a")
+            loop.cancel(b)
+        }
+        loop.arm(a, afterMs: 5)
+        loop.arm(b, afterMs: 6)
+        loop.advance(byMs: 10)
+        #expect(fired == ["a"])
+    }
+}

@@ -13,7 +13,7 @@ extension NgxAPI {
 
     static let ngxExit: LuaFunction = { L in
         let lua = Lua(L!)
-        return withSession(lua) { s in
+        return withSession(lua, yielding: true) { s in
             s.exiting = true
             return Lua.yield(0)
         }
@@ -24,10 +24,11 @@ extension NgxAPI {
         let argc = lua.top
         guard argc == 1 else { return lua.error(NgxStrings.sleepArgCount(argc)) }
         guard let sec = lua.coerceNumber(1) else { return lua.error(NgxStrings.badNumberArg(1, "sleep")) }
-        guard sec >= 0 else { return lua.error(NgxStrings.sleepNegative) }
+        guard sec >= 0 else { return lua.error(NgxStrings.sleepNegative) }  // also NaN
+        let ms = sec < 1e15 ? Int64((sec * 1000).rounded()) : Int64(1) << 50  // math.huge: "forever"
         return withSession(lua, yielding: true) { s in
             s.wait = .sleep
-            s.runtime.loop.arm(s.timer, afterMs: Int64((sec * 1000).rounded()))
+            s.runtime.loop.arm(s.timer, afterMs: ms)
             return Lua.yield(0)
         }
     }

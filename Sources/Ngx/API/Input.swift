@@ -47,6 +47,9 @@ extension NgxAPI {
             case .closed:
                 s.exiting = true
                 return Lua.yield(0)
+            case .wait where s.runtime.stopping:  // a graceful stop: no next request on this connection
+                s.exiting = true
+                return Lua.yield(0)
             case .wait:
                 s.runtime.pool.give(&s.input)
                 s.wait = .idle

@@ -25,6 +25,15 @@ extension NgxAPI {
     @inline(__always)
     static func output(_ lua: Lua, _ s: Session, newline: Bool, name: StaticString) -> Int32 {
         let rt = s.runtime
+        if s.co != lua.L && s.pendingOut.readable >= rt.sendLimit && !s.outputClosed {
+            // A user coroutine cannot wait for the client: nothing more is buffered, the seed's non-blocking answer.
+            s.flushPending()
+            if s.pendingOut.readable >= rt.sendLimit {
+                lua.pushNil()
+                lua.push(NgxStrings.wouldBlock)
+                return 2
+            }
+        }
         let start = rt.out.writeIndex
         let argc = lua.top
         var i: Int32 = 1
@@ -48,13 +57,17 @@ extension NgxAPI {
         }
         if s.unsent >= rt.sendLimit {
             s.flush()
-            if s.pendingOut.readable >= rt.sendLimit && !s.outputClosed && s.co == lua.L {
+            if s.pendingOut.readable >= rt.sendLimit && !s.outputClosed {
+                guard s.co == lua.L else {  // from a user coroutine: sent when the client reads (bounded above)
+                    s.pushWriteResult(bytes, on: lua)
+                    return 2
+                }
                 s.wait = .write(bytes: bytes)
                 rt.loop.arm(s.timer, afterMs: Int64(s.server.config.sendTimeout))
                 return Lua.yield(0)
             }
         }
-        s.pushWriteResult(bytes)
+        s.pushWriteResult(bytes, on: lua)
         return 2
     }
 

@@ -49,7 +49,9 @@ extension NgxAPI {
     }
     static let ngxHTTPTime: LuaFunction = { L in
         let lua = Lua(L!)
-        guard let sec = lua.coerceNumber(1) else { return lua.error(NgxStrings.badNumberArg(1, "tcp_time")) }
+        guard let sec = lua.coerceNumber(1), sec.isFinite, abs(sec) < 1e11 else {
+            return lua.error(NgxStrings.badNumberArg(1, "tcp_time"))
+        }
         lua.push(TimeFormat.httpTime(Int(sec)))
         return 1
     }

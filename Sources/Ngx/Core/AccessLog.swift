@@ -84,8 +84,8 @@ public final class AccessLogWriter {
         case "bytes_sent": return String(s.bytesSent)
         case "bytes_received": return String(s.bytesReceived)
         case "protocol": return "TCP"
-        case "server_port": return String(s.server.config.listens.first?.port ?? 0)
-        case "server_addr": return s.server.config.listens.first?.host ?? ""
+        case "server_port": return String(s.listen?.port ?? 0)
+        case "server_addr": return s.listen?.host ?? ""
         case "status": return s.outputClosed ? "500" : "200"
         case "pid": return String(getpid())
         default: return "-"

@@ -18,8 +18,11 @@ public final class ErrorLog {
     public var linePrefix = ""
     private var cachedSecond = -1
     private var cachedTime = ""
-    /// Wall clock in ms; the runtime points it at the loop's cached clock.
-    public var wallMs: () -> Int64 = {
+    /// Wall clock in ms; a worker points it at its loop's cached clock.
+    public var wallMs: () -> Int64 = ErrorLog.systemWallMs
+
+    /// The system's wall clock in ms (one clock_gettime).
+    public static let systemWallMs: @Sendable () -> Int64 = {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000

@@ -81,14 +81,16 @@ public final class NgxRuntime {
     }
 
     /// Accepts ownership of a connected socket and starts its session right away.
-    public func startSession(fd: Int32, address: UInt32, port: UInt16, server: ServerRuntime) {
+    public func startSession(fd: Int32, address: UInt32, port: UInt16, server: ServerRuntime, listenIndex: Int = 0) {
         if activeSessions >= workerConnections {
             log.log(.alert, "\(workerConnections) worker_connections are not enough")
             Sys.close(fd)
             return
         }
         connectionCounter += 1
-        let session = Session(fd: fd, number: connectionCounter, address: address, port: port, server: server, runtime: self)
+        let session = Session(
+            fd: fd, number: connectionCounter, address: address, port: port, server: server, listenIndex: listenIndex,
+            runtime: self)
         do throws(SysError) {
             try loop.register(fd, session, events: Session.readEvents)
         } catch {
@@ -103,6 +105,19 @@ public final class NgxRuntime {
     func sessionClosed() {
         activeSessions -= 1
         if activeSessions == 0, let idle = onIdle { idle() }
+    }
+
+    /// A graceful stop (QUIT) began: sessions parked between requests are closed, and so is every session
+    /// that parks from now on; sessions in the middle of a request finish it.
+    public private(set) var stopping = false
+
+    public func beginGracefulStop() {
+        stopping = true
+        var idle: [Session] = []
+        loop.forEachHandler { h in
+            if let s = h as? Session, case .idle = s.wait { idle.append(s) }
+        }
+        for s in idle { s.finish() }
     }
 
     /// Called when the last session closes (a worker stopping gracefully waits for it).

@@ -13,17 +13,18 @@ extension Session {
     // MARK: input
 
     /// Reads until at least `want` bytes are buffered, the socket has nothing more, or it closed.
-    /// Reads only into the free space of one pooled buffer (grown only when a receive asks for more than
-    /// it holds), so a client that floods is held back by TCP, not buffered.
+    /// Reads only into the free space of one pooled 16 KiB buffer, which grows (doubling) only as the bytes a
+    /// receive asks for actually arrive: a client that floods is held back by TCP, and a huge length prefix
+    /// commits no memory until its bytes come. A buffer that cannot grow ends the receive: "out of memory".
     func fill(want: Int) -> FillResult {
         while input.readable < want {
             if eof { return .closed }
             if !readable { return .wait }
             if !input.isAllocated { input = runtime.pool.take() }
-            if input.capacity - input.readable < want {
-                input.reserve(want - input.readable)
-            } else if input.writable == 0 {
-                input.reserve(1)
+            if input.writable == 0 && !input.reserve(min(want - input.readable, max(input.capacity, 4096))) {
+                eof = true
+                readError = ENOMEM
+                return .closed
             }
             let ask = input.writable
             switch Sys.read(fd, input.writePointer, ask) {
@@ -58,7 +59,7 @@ extension Session {
             return nil
         case .closed:
             lua.pushNil()
-            lua.push(readError == 0 ? NgxStrings.closed : Sys.luaError(readError))
+            lua.push(NgxStrings.receiveError(readError))
             pushPartial(lua)
             return 3
         }
@@ -135,9 +136,9 @@ extension Session {
     /// Unsent bytes of this session: buffered in the loop and kept by the connection.
     var unsent: Int { runtime.out.readable + pendingOut.readable }
 
-    /// Pushes `bytes, "ok"` or `nil, "closed"` for a finished print.
-    func pushWriteResult(_ bytes: Int) {
-        let lua = Lua(co!)
+    /// Pushes `bytes, "ok"` or `nil, "closed"` for a finished print onto `lua` (the calling thread, or the
+    /// session's coroutine when resuming a print that waited).
+    func pushWriteResult(_ bytes: Int, on lua: Lua) {
         if outputClosed {
             lua.pushNil()
             lua.push(NgxStrings.closed)

@@ -32,6 +32,8 @@ final class Session: EventHandler {
     let address: UInt32
     let port: UInt16
     let server: ServerRuntime
+    /// Which of the server's `listen` addresses accepted this connection.
+    let listenIndex: Int
     /// Copied from the server so the hot path reads them without reference counting.
     unowned(unsafe) let accessLog: AccessLogWriter?
     let keepaliveTimeout: Int?
@@ -65,7 +67,11 @@ final class Session: EventHandler {
     var bytesSent = 0
     var bytesReceived = 0
 
-    init(fd: Int32, number: Int, address: UInt32, port: UInt16, server: ServerRuntime, runtime: NgxRuntime) {
+    init(
+        fd: Int32, number: Int, address: UInt32, port: UInt16, server: ServerRuntime, listenIndex: Int,
+        runtime: NgxRuntime
+    ) {
+        self.listenIndex = listenIndex
         self.fd = fd
         self.number = number
         self.address = address
@@ -80,7 +86,12 @@ final class Session: EventHandler {
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
     var logContext: String {
-        ", client: " + Sys.ipString(address) + ", server: " + (server.config.listens.first?.text ?? "")
+        ", client: " + Sys.ipString(address) + ", server: " + (listen?.text ?? "")
+    }
+
+    /// The `listen` address that accepted this connection.
+    var listen: ListenAddress? {
+        listenIndex < server.config.listens.count ? server.config.listens[listenIndex] : nil
     }
 
     func log(_ level: LogLevel, _ message: String) {
@@ -204,9 +215,21 @@ final class Session: EventHandler {
         if events & (Events.hangup | Events.error | Events.readHangup) != 0 { peerClosed = true }
         if events & (Events.write | Events.error | Events.hangup) != 0 {
             writable = true
-            if pendingOut.readable > 0 { flushPending() }
+            if pendingOut.readable > 0 {
+                let before = pendingOut.readable
+                flushPending()
+                if pendingOut.readable < before { writeProgressed() }
+            }
         }
         drive()
+    }
+
+    /// The client read some of the unsent output: send_timeout counts from here, as in nginx.
+    private func writeProgressed() {
+        switch wait {
+        case .write, .closing: runtime.loop.arm(timer, afterMs: Int64(server.config.sendTimeout))
+        default: break
+        }
     }
 
     /// Makes progress on the current wait after readiness changed.
@@ -223,7 +246,7 @@ final class Session: EventHandler {
         case .write(let bytes):
             if outputClosed || pendingOut.readable < runtime.sendLimit {
                 runtime.loop.cancel(timer)
-                pushWriteResult(bytes)
+                pushWriteResult(bytes, on: Lua(co!))
                 resume(nargs: 2)
             }
         case .closing:
@@ -244,10 +267,13 @@ final class Session: EventHandler {
             lua.push(NgxStrings.timeout)
             pushPartial(lua)
             resume(nargs: 3)
-        case .idle, .closing:
+        case .idle:
+            finish()  // keepalive timeout: unsent output still gets send_timeout to drain
+        case .closing:
             close()
         case .write:
-            outputClosed = true
+            outputClosed = true  // send_timeout: the client stalled; its unsent bytes are dropped now
+            pendingOut.release()
             lua.pushNil()
             lua.push(NgxStrings.timeout)
             resume(nargs: 2)
@@ -271,7 +297,7 @@ final class Session: EventHandler {
         case .wait:
             runtime.pool.give(&input)
         case .closed:
-            close()
+            finish()  // a half-close while idle: what is still unsent drains first
         }
     }
 

@@ -5,6 +5,16 @@ public enum NgxStrings {
     public static let closed = "closed"
     public static let ok = "ok"
     public static let noMemory = "no memory"
+    /// The seed's `ngx.receive` failures: "closed" (EOF, reset, broken pipe), "out of memory", else "error".
+    public static func receiveError(_ errno: Int32) -> String {
+        switch errno {
+        case 0, 104, 32: return closed  // ECONNRESET, EPIPE
+        case 12: return "out of memory"  // ENOMEM
+        default: return "error"
+        }
+    }
+    /// The seed's result of a print that would block where it cannot wait (from a user coroutine).
+    public static let wouldBlock = "EAGAIN error"
 
     // Argument errors, raised as Lua errors.
     public static let receiveArgCount = "expecting 1 or 2 arguments"
