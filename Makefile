@@ -36,7 +36,7 @@ release: deps
 ## Serves examples/seed (its config, init_by_lua.lua and test.lua) on 127.0.0.1:6666 in the foreground.
 run: release
 	mkdir -p examples/seed/logs
-	$(BIN_RELEASE) -p examples/seed/ -c conf/tcplua.conf -g 'daemon off;'
+	$(BIN_RELEASE) -p examples/seed/ -c conf/tcplua.conf -g 'daemon off; error_log stderr info;'
 
 test: build bench-tools
 	$(SWIFT) test --skip-build 2>&1 | tail -n 40; test $${PIPESTATUS[0]} -eq 0

@@ -53,11 +53,6 @@ int tl_signalfd_read(int fd) {
     return -1;
 }
 
-void tl_unblock_all_signals(void) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigprocmask(SIG_SETMASK, &set, NULL);
-}
 
 int tl_set_nonblocking(int fd) {
     int fl = fcntl(fd, F_GETFL);

@@ -36,8 +36,6 @@ public final class EventLoop {
     /// iteration (an `ngx.sleep(0)` loop must not starve epoll).
     private var due: [Timer] = []
     private var events = [tl_event](repeating: tl_event(), count: 256)
-    /// Closures to run at the start of the next iteration (after the current handler returns).
-    private var posted: [() -> Void] = []
     public var clock = CachedClock()
     public private(set) var isRunning = false
 
@@ -98,9 +96,6 @@ public final class EventLoop {
 
     public var armedTimers: Int { timers.count }
 
-    /// Runs `work` on the next iteration.
-    public func post(_ work: @escaping () -> Void) { posted.append(work) }
-
     // MARK: running
 
     /// Runs until `stop()`.
@@ -114,9 +109,7 @@ public final class EventLoop {
     /// One iteration: wait for readiness or the next deadline, dispatch, then fire due timers.
     public func runOnce(maxWaitMs: Int32 = -1) {
         var timeout: Int32 = maxWaitMs
-        if !posted.isEmpty {
-            timeout = 0
-        } else if let t = timers.first {
+        if let t = timers.first {
             let d = max(0, t.deadline - clock.monotonicMs)
             let capped = Int32(min(d, Int64(Int32.max)))
             timeout = timeout < 0 ? capped : min(timeout, capped)
@@ -131,11 +124,6 @@ public final class EventLoop {
                     h._withUnsafeGuaranteedRef { $0.handleEvent(ev.events) }
                 }
             }
-        }
-        if !posted.isEmpty {
-            let work = posted
-            posted.removeAll(keepingCapacity: true)
-            for w in work { w() }
         }
         fireTimers()
         if !released.isEmpty {

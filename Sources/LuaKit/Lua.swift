@@ -72,7 +72,6 @@ public struct Lua {
         guard let b = bytes(i) else { return nil }
         return String(decoding: b, as: UTF8.self)
     }
-    @inlinable public func toPointer(_ i: Int32) -> UnsafeRawPointer? { lua_topointer(L, i) }
     @inlinable public func toUserdata(_ i: Int32) -> UnsafeMutableRawPointer? { lua_touserdata(L, i) }
     @inlinable public func objlen(_ i: Int32) -> Int { Int(lua_objlen(L, i)) }
 
@@ -82,7 +81,6 @@ public struct Lua {
     @inlinable public func setField(_ t: Int32, _ k: String) { lua_setfield(L, t, k) }
     @inlinable public func getField(_ t: Int32, _ k: String) { lua_getfield(L, t, k) }
     @inlinable public func rawGet(_ t: Int32) { lua_rawget(L, t) }
-    @inlinable public func rawSet(_ t: Int32) { lua_rawset(L, t) }
     @inlinable public func rawGetI(_ t: Int32, _ n: Int32) { lua_rawgeti(L, t, n) }
     @inlinable public func rawSetI(_ t: Int32, _ n: Int32) { lua_rawseti(L, t, n) }
     @inlinable public func getGlobal(_ k: String) { lua_getfield(L, LUA_GLOBALSINDEX, k) }

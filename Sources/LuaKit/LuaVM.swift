@@ -66,11 +66,6 @@ public final class LuaVM {
         lua.pop()
     }
 
-    /// Runs a full garbage collection cycle.
-    public func collectGarbage() { _ = lua_gc(lua.L, LUA_GCCOLLECT, 0) }
-
-    /// Kilobytes of memory in use by this VM.
-    public var memoryKB: Double { Double(lua_gc(lua.L, LUA_GCCOUNT, 0)) + Double(lua_gc(lua.L, LUA_GCCOUNTB, 0)) / 1024 }
 }
 
 extension String {

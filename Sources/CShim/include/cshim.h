@@ -56,8 +56,6 @@ int tl_epoll_wait(int epfd, tl_event *out, int max, int timeout_ms);
 int tl_signalfd(const int *signals, int n);
 /// Reads one signal from a signalfd; returns its number, 0 if none pending, -1 on error.
 int tl_signalfd_read(int fd);
-/// Unblocks every signal (for a forked child that must see default dispositions).
-void tl_unblock_all_signals(void);
 
 /// Sets O_NONBLOCK (and FD_CLOEXEC); returns 0 or -1.
 int tl_set_nonblocking(int fd);

@@ -4,7 +4,6 @@ public enum NgxStrings {
     public static let timeout = "timeout"
     public static let closed = "closed"
     public static let ok = "ok"
-    public static let noMemory = "no memory"
     /// The seed's `ngx.receive` failures: "closed" (EOF, reset, broken pipe), "out of memory", else "error".
     public static func receiveError(_ errno: Int32) -> String {
         switch errno {
@@ -31,7 +30,6 @@ public enum NgxStrings {
         "bad argument #\(i) to 'log' (string, number, boolean, or nil expected, got \(type))"
     }
     public static let badLogLevel = "bad log level"
-    public static func noArgs(_ fn: String, _ n: Int32) -> String { "expecting no arguments, but got \(n)" }
     public static func disabled(_ phase: String) -> String { "API disabled in the context of \(phase)" }
     public static let userCoroutine = "this API cannot be called from a user coroutine (only from the session's own thread)"
     public static func badNumberArg(_ i: Int32, _ fn: String) -> String { "bad argument #\(i) to '\(fn)' (number expected)" }
