@@ -80,3 +80,13 @@ def test_two_listen_addresses_log_their_own_address(tcplua):
     c = socket.create_connection(("127.0.0.1", port2), timeout=5)
     c.recv(10)
     s.wait_log(rf"hello, client: 127\.0\.0\.1, server: 127\.0\.0\.1:{port2}")
+
+
+def test_a_receive_where_it_cannot_yield_is_a_catchable_error_that_leaves_nothing_behind(tcplua):
+    s = tcplua(lua_server(
+        'local ok, err = pcall(string.gsub, "a", "a", function() return ngx.receive(1) end)\n'
+        'ngx.say(tostring(ok), " ", err) local d = ngx.receive(2) ngx.say("got ", d)'))
+    c = s.connect()
+    assert c.recv_line() == "false attempt to yield across C-call boundary\n"
+    c.send("xy")
+    assert c.recv_line() == "got xy\n"

@@ -35,7 +35,12 @@ enum NgxAPI {
         }
         return current._withUnsafeGuaranteedRef { s in
             if s.closed { return lua.error(NgxStrings.disabled(NgxRuntime.shared.phase.directiveName)) }
-            if yielding && s.co != lua.L { return lua.error(NgxStrings.userCoroutine) }
+            if yielding {
+                if s.co != lua.L { return lua.error(NgxStrings.userCoroutine) }
+                // Checked before any state is set: a yield that would fail (inside a metamethod, a sort
+                // comparator, a gsub callback) must not leave a wait armed behind a caught error.
+                if lua_isyieldable(lua.L) == 0 { return lua.error(NgxStrings.cannotYield) }
+            }
             return body(s)
         }
     }
