@@ -24,7 +24,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
-TCPLUA = ROOT / ".build" / "release" / "tcplua"
+# The release build; TCPLUA_BIN overrides (make test checks the configs with the debug build).
+TCPLUA = pathlib.Path(os.environ.get("TCPLUA_BIN") or ROOT / ".build" / "release" / "tcplua")
 LOADGEN = OUT / "loadgen"
 FLOOR = OUT / "echo_floor"
 NGINX_LUA = pathlib.Path("/usr/lib/nginx/modules/ngx_http_lua_module.so")
