@@ -316,7 +316,9 @@ def ratios(table, w):
         # drift of the machine cancels out), then the median of those is shown.
         rps = statistics.median(a["rps"] / b["rps"] for a, b in zip(t, p))
         cpu = statistics.median(a["cpu_us"] / b["cpu_us"] for a, b in zip(t, p))
-        parts.append(f"{rps:.2f}× rps, {cpu:.2f}× CPU/req of {name}")
+        # The least disturbed runs (the fastest, the cheapest) estimate what each server costs by itself.
+        best = min(r["cpu_us"] for r in t) / min(r["cpu_us"] for r in p)
+        parts.append(f"{rps:.2f}× rps, {cpu:.2f}× CPU/req (best runs {best:.2f}×) of {name}")
     return "; ".join(parts)
 
 
