@@ -54,7 +54,9 @@ public final class EventLoop {
     /// Registers `fd` edge-triggered for read, write and peer hang-up.
     public func register(_ fd: Int32, _ handler: EventHandler, events: UInt32? = nil) throws(SysError) {
         let ev = events ?? (Events.read | Events.write | Events.readHangup | Events.edge)
-        if Int(fd) >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: Int(fd) + 64 - handlers.count)) }
+        if Int(fd) >= handlers.count {
+            handlers.append(contentsOf: repeatElement(nil, count: Int(fd) + 64 - handlers.count))
+        }
         guard tl_epoll_add(epfd, fd, ev, UInt64(fd)) == 0 else { throw SysError("epoll_ctl(ADD)") }
         handlers[Int(fd)] = Unmanaged.passRetained(handler)
     }

@@ -8,7 +8,9 @@ public typealias LuaFunction = @convention(c) (OpaquePointer?) -> Int32
 
 /// Lua value types, as `lua_type` reports them.
 public enum LuaType: Int32, Sendable {
-    case none = -1, `nil` = 0, boolean, lightUserdata, number, string, table, function, userdata, thread
+    case none = -1
+    case `nil` = 0
+    case boolean, lightUserdata, number, string, table, function, userdata, thread
 }
 
 /// A borrowed view of one `lua_State` (the main state or a coroutine): small, copyable, no ownership.
@@ -101,7 +103,8 @@ public struct Lua {
     public func load(_ code: String, chunkName: String) -> Bool {
         var code = code
         return code.withUTF8 { buf in
-            tl_load(L, UnsafeRawPointer(buf.baseAddress)?.assumingMemoryBound(to: CChar.self), buf.count, chunkName) == 0
+            tl_load(L, UnsafeRawPointer(buf.baseAddress)?.assumingMemoryBound(to: CChar.self), buf.count, chunkName)
+                == 0
         }
     }
 

@@ -28,8 +28,18 @@ final class Listener: EventHandler {
         guard let ip = Sys.parseIPv4(a.host) else { throw ServerError("invalid listen address \"\(a.text)\"") }
         let keepalive: Int32 = a.soKeepalive.map { $0 ? 1 : 0 } ?? -1
         let fd = tl_listen_ipv4(
-            ip, a.port, Int32(a.backlog), Int32(a.rcvbuf ?? 0), Int32(a.sndbuf ?? 0), a.reuseport ? 1 : 0, keepalive,
-            Int32(a.keepaliveIdle ?? 0), Int32(a.keepaliveInterval ?? 0), Int32(a.keepaliveCount ?? 0), a.deferred ? 1 : 0)
+            ip,
+            a.port,
+            Int32(a.backlog),
+            Int32(a.rcvbuf ?? 0),
+            Int32(a.sndbuf ?? 0),
+            a.reuseport ? 1 : 0,
+            keepalive,
+            Int32(a.keepaliveIdle ?? 0),
+            Int32(a.keepaliveInterval ?? 0),
+            Int32(a.keepaliveCount ?? 0),
+            a.deferred ? 1 : 0
+        )
         guard fd >= 0 else {
             throw ServerError("bind() to \(a.text) failed (\(errno): \(Sys.strerror(errno)))")
         }
@@ -52,8 +62,11 @@ final class Listener: EventHandler {
             case .success(let (c, addr, port)):
                 if !Access.allowed(addr, server.config.accessRules) {
                     server.errorLog.log(
-                        .notice, "access forbidden by rule",
-                        connection: 0, context: ", client: \(Sys.ipString(addr)), server: \(address.text)")
+                        .notice,
+                        "access forbidden by rule",
+                        connection: 0,
+                        context: ", client: \(Sys.ipString(addr)), server: \(address.text)"
+                    )
                     Sys.close(c)
                     continue
                 }

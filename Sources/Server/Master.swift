@@ -113,7 +113,10 @@ public final class Master {
                     if reapWorkers() { return 0 }
                 case SIGTERM, SIGINT, SIGQUIT:
                     stopping = true
-                    log.log(.notice, "signal \(sig) received, \(sig == SIGQUIT ? "shutting down gracefully" : "exiting")")
+                    log.log(
+                        .notice,
+                        "signal \(sig) received, \(sig == SIGQUIT ? "shutting down gracefully" : "exiting")"
+                    )
                     signalWorkers(sig)
                     if workers.allSatisfy({ $0 == 0 }) { return 0 }
                 case SIGUSR1:

@@ -76,7 +76,10 @@ final class Worker: EventHandler {
                 }
             case SIGUSR1:
                 runtime.log.reopen()
-                for l in listeners { l.server?.errorLog.reopen(); l.server?.accessLog?.reopen() }
+                for l in listeners {
+                    l.server?.errorLog.reopen()
+                    l.server?.accessLog?.reopen()
+                }
             default:
                 break
             }

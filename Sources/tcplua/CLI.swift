@@ -13,17 +13,20 @@ struct TCPLua: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tcplua",
         abstract: "A Lua-programmable TCP application server (nginx tcp lua module compatible).",
-        helpNames: [.short, .long])
+        helpNames: [.short, .long]
+    )
 
     @Flag(name: .customShort("v"), help: "show version and exit") var showVersion = false
     @Flag(name: .customShort("V"), help: "show version and configure options then exit") var showConfigure = false
     @Flag(name: .customShort("t"), help: "test configuration and exit") var test = false
     @Flag(name: .customShort("T"), help: "test configuration, dump it and exit") var testDump = false
     @Flag(name: .customShort("q"), help: "suppress non-error messages during configuration testing") var quiet = false
-    @Option(name: .customShort("s"), help: "send signal to a master process: stop, quit, reopen, reload") var signal: String?
+    @Option(name: .customShort("s"), help: "send signal to a master process: stop, quit, reopen, reload") var signal:
+        String?
     @Option(name: .customShort("p"), help: "set prefix path (default: current directory)") var prefix: String?
     @Option(name: .customShort("e"), help: "set error log file (default: logs/error.log)") var errorLog: String?
-    @Option(name: .customShort("c"), help: "set configuration file (default: conf/tcplua.conf)") var conf = "conf/tcplua.conf"
+    @Option(name: .customShort("c"), help: "set configuration file (default: conf/tcplua.conf)") var conf =
+        "conf/tcplua.conf"
     @Option(name: .customShort("g"), help: "set global directives out of configuration file") var globals: String?
 
     /// nginx accepts `-?`; ArgumentParser does not, so it is rewritten to `-h` before parsing.
@@ -73,14 +76,19 @@ struct TCPLua: ParsableCommand {
                 printErr("tcplua: the configuration file \(confShown) syntax is ok")
                 printErr("tcplua: configuration file \(confShown) test is successful")
             }
-            if testDump, let dump = try? ConfigLoader.dump(path: conf, prefix: prefixPath) { print(dump, terminator: "") }
+            if testDump, let dump = try? ConfigLoader.dump(path: conf, prefix: prefixPath) {
+                print(dump, terminator: "")
+            }
             return
         }
 
         let log = ErrorLog()
         do {
-            try log.open(errorLog.map { [LogTarget(path: $0, level: config.errorLogs.first?.level ?? .error)] } ?? config.errorLogs,
-                         prefix: prefixPath)
+            try log.open(
+                errorLog.map { [LogTarget(path: $0, level: config.errorLogs.first?.level ?? .error)] }
+                    ?? config.errorLogs,
+                prefix: prefixPath
+            )
         } catch {
             early.log(.emerg, "\(error)")
             throw ExitCode(1)
@@ -101,7 +109,9 @@ struct TCPLua: ParsableCommand {
         var p = prefix ?? ""
         if p.isEmpty || !p.hasPrefix("/") {
             var buf = [CChar](repeating: 0, count: 4096)
-            let cwd = getcwd(&buf, 4096) != nil ? String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "."
+            let cwd =
+                getcwd(&buf, 4096) != nil
+                ? String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "."
             p = p.isEmpty ? cwd : cwd + "/" + p
         }
         return p.hasSuffix("/") ? p : p + "/"
@@ -111,7 +121,10 @@ struct TCPLua: ParsableCommand {
     func earlyLog(_ prefix: String) -> ErrorLog {
         let log = ErrorLog.stderr(level: .notice)
         if let e = errorLog, e != "stderr" {
-            try? log.open([LogTarget(path: "stderr", level: .notice), LogTarget(path: e, level: .notice)], prefix: prefix)
+            try? log.open(
+                [LogTarget(path: "stderr", level: .notice), LogTarget(path: e, level: .notice)],
+                prefix: prefix
+            )
         }
         log.linePrefix = "tcplua: "
         return log

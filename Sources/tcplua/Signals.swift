@@ -17,7 +17,11 @@ enum Signals {
         }
         defer { fclose(f) }
         var buf = [CChar](repeating: 0, count: 32)
-        guard fgets(&buf, 32, f) != nil, let pid = Int32(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).filter(\.isNumber)), pid > 0 else {
+        guard fgets(&buf, 32, f) != nil,
+            let pid = Int32(
+                String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).filter(\.isNumber)
+            ), pid > 0
+        else {
             log.log(.error, "invalid PID number in \"\(path)\"")
             return 1
         }

@@ -34,7 +34,9 @@ import Testing
     }
 
     @Test func keepaliveTimeoutClosesAnIdleConnection() throws {
-        let t = try InProcess("local n = 0 while true do local d = ngx.receive(1) n = n + 1 ngx.print(d, n) ngx.wait_next_request() end") {
+        let t = try InProcess(
+            "local n = 0 while true do local d = ngx.receive(1) n = n + 1 ngx.print(d, n) ngx.wait_next_request() end"
+        ) {
             $0.keepaliveTimeout = 1_000
         }
         t.send("a")

@@ -6,32 +6,32 @@ import LuaKit
 enum BuiltinModules {
     static let sources: [String: String] = [
         "netutil": """
-            local floor, char, byte = math.floor, string.char, string.byte
-            local M = { LITTLE_ENDIAN = true }
-            function M.htonl(n) return n end
-            function M.ntohl(n) return n end
-            function M.htons(n) return n end
-            function M.ntohs(n) return n end
-            function M.packint32(n)
-              n = floor(tonumber(n)) % 4294967296
-              return char(floor(n / 16777216) % 256, floor(n / 65536) % 256, floor(n / 256) % 256, n % 256)
-            end
-            function M.unpackint32(s)
-              local a, b, c, d = byte(s, 1, 4)
-              if not d then return nil end
-              return ((a * 256 + b) * 256 + c) * 256 + d
-            end
-            function M.packint16(n)
-              n = floor(tonumber(n)) % 65536
-              return char(floor(n / 256) % 256, n % 256)
-            end
-            function M.unpackint16(s)
-              local a, b = byte(s, 1, 2)
-              if not b then return nil end
-              return a * 256 + b
-            end
-            return M
-            """
+        local floor, char, byte = math.floor, string.char, string.byte
+        local M = { LITTLE_ENDIAN = true }
+        function M.htonl(n) return n end
+        function M.ntohl(n) return n end
+        function M.htons(n) return n end
+        function M.ntohs(n) return n end
+        function M.packint32(n)
+          n = floor(tonumber(n)) % 4294967296
+          return char(floor(n / 16777216) % 256, floor(n / 65536) % 256, floor(n / 256) % 256, n % 256)
+        end
+        function M.unpackint32(s)
+          local a, b, c, d = byte(s, 1, 4)
+          if not d then return nil end
+          return ((a * 256 + b) * 256 + c) * 256 + d
+        end
+        function M.packint16(n)
+          n = floor(tonumber(n)) % 65536
+          return char(floor(n / 256) % 256, n % 256)
+        end
+        function M.unpackint16(s)
+          local a, b = byte(s, 1, 2)
+          if not b then return nil end
+          return a * 256 + b
+        end
+        return M
+        """
     ]
 
     /// Appends a searcher to `package.loaders` that serves the built-in modules.

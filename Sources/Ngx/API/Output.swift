@@ -73,7 +73,12 @@ extension NgxAPI {
 
     /// Appends the value at `idx` to `buf`; false with an error message pushed for a bad value.
     static func appendValue(
-        _ lua: Lua, _ idx: Int32, arg: Int32, name: StaticString, depth: Int, into buf: inout ByteBuffer
+        _ lua: Lua,
+        _ idx: Int32,
+        arg: Int32,
+        name: StaticString,
+        depth: Int,
+        into buf: inout ByteBuffer
     )
         -> Bool
     {

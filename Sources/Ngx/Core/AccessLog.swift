@@ -39,7 +39,8 @@ public final class AccessLogWriter {
                 var name = ""
                 let braced = u[j] == "{"
                 if braced { j += 1 }
-                while j < u.count, u[j].properties.isAlphabetic || u[j] == "_" || (u[j].value >= 48 && u[j].value <= 57) {
+                while j < u.count, u[j].properties.isAlphabetic || u[j] == "_" || (u[j].value >= 48 && u[j].value <= 57)
+                {
                     name.unicodeScalars.append(u[j])
                     j += 1
                 }

@@ -83,7 +83,8 @@ public final class ErrorLog {
             cachedSecond = sec
             cachedTime = TimeFormat.errorLog(sec)
         }
-        var line = linePrefix.isEmpty
+        var line =
+            linePrefix.isEmpty
             ? cachedTime + " [" + level.name + "] " + String(ErrorLog.pid) + "#0: "
             : linePrefix + "[" + level.name + "] "
         if connection > 0 { line += "*" + String(connection) + " " }

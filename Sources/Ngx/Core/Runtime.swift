@@ -89,8 +89,14 @@ public final class NgxRuntime {
         }
         connectionCounter += 1
         let session = Session(
-            fd: fd, number: connectionCounter, address: address, port: port, server: server, listenIndex: listenIndex,
-            runtime: self)
+            fd: fd,
+            number: connectionCounter,
+            address: address,
+            port: port,
+            server: server,
+            listenIndex: listenIndex,
+            runtime: self
+        )
         do throws(SysError) {
             try loop.register(fd, session, events: Session.readEvents)
         } catch {

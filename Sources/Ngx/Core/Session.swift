@@ -68,7 +68,12 @@ final class Session: EventHandler {
     var bytesReceived = 0
 
     init(
-        fd: Int32, number: Int, address: UInt32, port: UInt16, server: ServerRuntime, listenIndex: Int,
+        fd: Int32,
+        number: Int,
+        address: UInt32,
+        port: UInt16,
+        server: ServerRuntime,
+        listenIndex: Int,
         runtime: NgxRuntime
     ) {
         self.listenIndex = listenIndex

@@ -21,7 +21,8 @@ public enum TimeFormat {
     /// "yyyy-mm-dd hh:mm:ss" (`ngx.utctime`, `ngx.localtime`).
     public static func dateTime(_ seconds: Int, utc: Bool) -> String {
         let c = components(seconds, utc: utc)
-        return "\(c.tm_year + 1900)-\(pad(c.tm_mon + 1))-\(pad(c.tm_mday)) \(pad(c.tm_hour)):\(pad(c.tm_min)):\(pad(c.tm_sec))"
+        return
+            "\(c.tm_year + 1900)-\(pad(c.tm_mon + 1))-\(pad(c.tm_mday)) \(pad(c.tm_hour)):\(pad(c.tm_min)):\(pad(c.tm_sec))"
     }
 
     /// "yyyy-mm-dd" local (`ngx.today`).
@@ -33,7 +34,8 @@ public enum TimeFormat {
     /// "yyyy/mm/dd hh:mm:ss" local, the error log's time.
     public static func errorLog(_ seconds: Int) -> String {
         let c = components(seconds, utc: false)
-        return "\(c.tm_year + 1900)/\(pad(c.tm_mon + 1))/\(pad(c.tm_mday)) \(pad(c.tm_hour)):\(pad(c.tm_min)):\(pad(c.tm_sec))"
+        return
+            "\(c.tm_year + 1900)/\(pad(c.tm_mon + 1))/\(pad(c.tm_mday)) \(pad(c.tm_hour)):\(pad(c.tm_min)):\(pad(c.tm_sec))"
     }
 
     /// Local time zone offset "+0000"-style.
@@ -47,13 +49,15 @@ public enum TimeFormat {
     /// "28/Sep/1970:12:00:00 +0600" ($time_local).
     public static func common(_ seconds: Int) -> String {
         let c = components(seconds, utc: false)
-        return "\(pad(c.tm_mday))/\(months[Int(c.tm_mon)])/\(c.tm_year + 1900):\(pad(c.tm_hour)):\(pad(c.tm_min)):\(pad(c.tm_sec)) \(offset(c).0)"
+        return
+            "\(pad(c.tm_mday))/\(months[Int(c.tm_mon)])/\(c.tm_year + 1900):\(pad(c.tm_hour)):\(pad(c.tm_min)):\(pad(c.tm_sec)) \(offset(c).0)"
     }
 
     /// "1970-09-28T12:00:00+06:00" ($time_iso8601).
     public static func iso8601(_ seconds: Int) -> String {
         let c = components(seconds, utc: false)
-        return "\(c.tm_year + 1900)-\(pad(c.tm_mon + 1))-\(pad(c.tm_mday))T\(pad(c.tm_hour)):\(pad(c.tm_min)):\(pad(c.tm_sec))\(offset(c).1)"
+        return
+            "\(c.tm_year + 1900)-\(pad(c.tm_mon + 1))-\(pad(c.tm_mday))T\(pad(c.tm_hour)):\(pad(c.tm_min)):\(pad(c.tm_sec))\(offset(c).1)"
     }
 
     /// "Thu, 18 Nov 2010 11:27:35 GMT" (`ngx.tcp_time`, `ngx.http_time`).
@@ -95,7 +99,12 @@ public enum TimeFormat {
         // weekday name
         while i < u.count && ((u[i] >= 65 && u[i] <= 90) || (u[i] >= 97 && u[i] <= 122)) { i += 1 }
         guard i > 0 else { return nil }
-        var day = 0, mon = 0, year = 0, hh = 0, mm = 0, ss = 0
+        var day = 0
+        var mon = 0
+        var year = 0
+        var hh = 0
+        var mm = 0
+        var ss = 0
         if i < u.count && u[i] == 44 {  // ','
             i += 1
             skipSpaces()
@@ -135,7 +144,10 @@ public enum TimeFormat {
             year = y
         }
         guard hh <= 23, mm <= 59, ss <= 59, day >= 1, day <= 31, year >= 1970 else { return nil }
-        let mdays = [31, (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        let mdays = [
+            31, (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+            31,
+        ]
         guard day <= mdays[mon] else { return nil }
         return daysFromCivil(year, mon + 1, day) * 86400 + hh * 3600 + mm * 60 + ss
     }
