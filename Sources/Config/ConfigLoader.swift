@@ -53,7 +53,7 @@ public enum ConfigLoader {
     /// includes in the order met, each once) `# configuration file F:\n` + its text + `\n`, as nginx prints.
     /// Only syntax is checked; call `load` first to test the configuration.
     public static func dump(path: String, prefix: String, fs: ConfigFileSystem = .real) throws(ConfigError) -> String {
-        var session = ParseSession(prefix: prefix, fs: fs)
+        var session = ParseSession(prefix: prefix, fs: fs, mainFile: path)
         _ = try session.parseFile(path, includedAt: nil)
         return session.files.map { "# configuration file \($0.name):\n\($0.text)\n" }.joined()
     }

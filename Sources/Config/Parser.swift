@@ -4,14 +4,14 @@
 /// its arguments are checked by the builder (`ConfigLoader`). Errors are thrown as `ConfigError` (typed throws).
 public enum ConfigParser {
     /// Parses `text` as the contents of `file` (the name used in locations and Lua chunk names).
-    /// Relative `include` patterns are resolved against `prefix`.
+    /// Relative `include` patterns are resolved against the directory of `file` (under `prefix`), as nginx does.
     public static func parse(
         text: String,
         file: String,
         prefix: String,
         fs: ConfigFileSystem = .real
     ) throws(ConfigError) -> [Directive] {
-        var session = ParseSession(prefix: prefix, fs: fs)
+        var session = ParseSession(prefix: prefix, fs: fs, mainFile: file)
         return try session.parse(text: text, file: file)
     }
 
@@ -21,7 +21,7 @@ public enum ConfigParser {
         prefix: String,
         fs: ConfigFileSystem = .real
     ) throws(ConfigError) -> [Directive] {
-        var session = ParseSession(prefix: prefix, fs: fs)
+        var session = ParseSession(prefix: prefix, fs: fs, mainFile: path)
         return try session.parseFile(path, includedAt: nil)
     }
 }
@@ -34,11 +34,18 @@ struct ParseSession {
 
     let prefix: String
     let fs: ConfigFileSystem
+    /// Where relative `include` patterns start: the main config file's directory (nginx's conf prefix).
+    let includeBase: String
     /// The files read, by name as written, with their text.
     var files: [(name: String, text: String)] = []
     var depth = 0
 
-    init(prefix: String, fs: ConfigFileSystem) {
+    init(prefix: String, fs: ConfigFileSystem, mainFile: String) {
+        if let slash = mainFile.lastIndex(of: "/") {
+            includeBase = String(mainFile[..<slash])
+        } else {
+            includeBase = ""
+        }
         var prefix = prefix
         while prefix.count > 1 && prefix.hasSuffix("/") { prefix.removeLast() }
         self.prefix = prefix
@@ -132,6 +139,7 @@ struct ParseSession {
         }
         depth += 1
         defer { depth -= 1 }
+        let pattern = pattern.hasPrefix("/") || includeBase.isEmpty ? pattern : includeBase + "/" + pattern
         let names: [String]
         if pattern.contains(where: { "*?[".contains($0) }) {
             names = fs.glob(fullPath(pattern)).sorted().map { displayName($0, pattern: pattern) }

@@ -13,7 +13,7 @@ import Testing
 
     @Test func globExpandsSortedInPlace() throws {
         let directives = try parse(
-            "tcp {\n    include conf/lua.conf;\n    include conf/sites/*.conf;\n}\n",
+            "tcp {\n    include lua.conf;\n    include sites/*.conf;\n}\n",
             extra: sites
         )
         let inner = try #require(directives.first?.block)
@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func includedServersLoad() throws {
-        let config = try load("tcp {\n    include conf/lua.conf;\n    include conf/sites/*.conf;\n}\n", extra: sites)
+        let config = try load("tcp {\n    include lua.conf;\n    include sites/*.conf;\n}\n", extra: sites)
         #expect(config.tcp.servers.map { $0.listens.map(\.port) } == [[1], [2]])
         #expect(config.tcp.servers[1].location == at(1, "conf/sites/b.conf"))
         #expect(
@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func globWithoutMatchesIsFine() throws {
-        #expect(try parse("include conf/none/*.conf;\npid x;").map(\.name) == ["pid"])
+        #expect(try parse("include none/*.conf;\npid x;").map(\.name) == ["pid"])
     }
 
     @Test func absolutePatternsAreShownAsWritten() throws {
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func missingIncludeNamesTheIncludeDirective() {
-        let message = errorText { () throws(ConfigError) in try load("\n\ninclude conf/missing.conf;\n") }
+        let message = errorText { () throws(ConfigError) in try load("\n\ninclude missing.conf;\n") }
         #expect(message == #"open() "conf/missing.conf" failed (2: No such file or directory) in conf/tcplua.conf:3"#)
     }
 
@@ -58,7 +58,7 @@ import Testing
 
     @Test func errorsInsideIncludedFilesUseTheirName() {
         let message = errorText { () throws(ConfigError) in
-            try load("tcp {\n    include conf/bad.conf;\n}\n", extra: ["conf/bad.conf": "\n\nbogus 1;\n"])
+            try load("tcp {\n    include bad.conf;\n}\n", extra: ["conf/bad.conf": "\n\nbogus 1;\n"])
         }
         #expect(message == #"unknown directive "bogus" in conf/bad.conf:3"#)
     }
@@ -72,13 +72,13 @@ import Testing
 
     @Test func includeLoopsStop() {
         let message = errorText { () throws(ConfigError) in
-            try load("include conf/loop.conf;", extra: ["conf/loop.conf": "include conf/loop.conf;"])
+            try load("include loop.conf;", extra: ["conf/loop.conf": "include loop.conf;"])
         }
-        #expect(message == #"too many nested includes of "conf/loop.conf" in conf/loop.conf:1"#)
+        #expect(message == #"too many nested includes of "loop.conf" in conf/loop.conf:1"#)
     }
 
     @Test func dumpListsEveryFileOnce() throws {
-        let main = "tcp {\n    include conf/sites/*.conf;\n    include conf/sites/a.conf;\n}\n"
+        let main = "tcp {\n    include sites/*.conf;\n    include sites/a.conf;\n}\n"
         let dump = try ConfigLoader.dump(path: mainConf, prefix: testPrefix, fs: memoryFS(main, extra: sites))
         let expected =
             "# configuration file conf/tcplua.conf:\n\(main)\n"

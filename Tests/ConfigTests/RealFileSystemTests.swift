@@ -21,7 +21,7 @@ import Testing
 
     @Test func loadsWithGlobIncludes() throws {
         let prefix = try makePrefix([
-            "conf/tcplua.conf": "tcp {\n    include conf/servers/*.conf;\n}\n",
+            "conf/tcplua.conf": "tcp {\n    include servers/*.conf;\n}\n",
             "conf/servers/20-b.conf": "server { listen 127.0.0.1:2; }",
             "conf/servers/10-a.conf": "server {\n  listen 127.0.0.1:1;\n}",
         ])
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func missingFileReportsErrno() throws {
-        let prefix = try makePrefix(["conf/tcplua.conf": "include conf/nope.conf;"])
+        let prefix = try makePrefix(["conf/tcplua.conf": "include nope.conf;"])
         defer { try? FileManager.default.removeItem(atPath: prefix) }
         let message = errorText { () throws(ConfigError) in
             try ConfigLoader.load(path: "conf/tcplua.conf", prefix: prefix)
