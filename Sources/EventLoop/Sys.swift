@@ -24,9 +24,6 @@ public enum IOResult {
 public enum Sys {
     public static func strerror(_ e: Int32) -> String { String(cString: Glibc.strerror(e)) }
 
-    /// Lowercased strerror, the form Lua sees ("connection refused").
-    public static func luaError(_ e: Int32) -> String { strerror(e).lowercased() }
-
     @inlinable public static func read(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> IOResult {
         while true {
             let r = Glibc.read(fd, p, n)

@@ -44,9 +44,10 @@ public final class Master {
                 throw ServerError("init_by_lua error: \(error.message)")
             }
         }
+        // Compiled here only to report errors before serving (nothing kept: the worker loads it after the fork).
         if let w = tcp.initWorkerByLua {
             do {
-                try LuaHandler(source: w, codeCache: true, prefix: prefix).compile(vm)
+                try LuaHandler(source: w, codeCache: false, prefix: prefix).compile(vm)
             } catch {
                 throw ServerError("init_worker_by_lua error: \(error.message)")
             }

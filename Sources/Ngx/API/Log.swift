@@ -44,11 +44,7 @@ extension NgxAPI {
             }
         }
         let line = "[lua] " + lua.whereString(level: 1) + ": " + msg
-        if let s = session {
-            target.log(level, line, connection: s.number, context: s.logContext)
-        } else {
-            target.log(level, line)
-        }
+        if let s = session { s.log(level, line) } else { rt.log.log(level, line) }
         return 0
     }
 }
