@@ -50,3 +50,21 @@ int tl_where(lua_State *L, int level, char *buf, int cap) {
     if (n < 0) return 0;
     return n < cap ? n : cap - 1;
 }
+
+struct tl_protected_call { tl_protected_fn fn; void *ctx; };
+
+static int tl_protected_body(lua_State *L) {
+    struct tl_protected_call *c = (struct tl_protected_call *)lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    c->fn(L, c->ctx);
+    return 0;
+}
+
+int tl_protected(lua_State *L, tl_protected_fn fn, void *ctx) {
+    struct tl_protected_call c = { fn, ctx };
+    return lua_cpcall(L, tl_protected_body, &c);
+}
+
+static char tl_yield_sentinel_storage = 0;
+
+void tl_push_yield_sentinel(lua_State *L) { lua_pushlightuserdata(L, &tl_yield_sentinel_storage); }

@@ -26,6 +26,9 @@ struct ScopeSettings: Sendable {
     var soKeepalive: Bool?
     var prereadTimeout: Int?
     var proxyTimeout: Int?
+    var lingeringClose: LingeringClose?
+    var lingeringTime: Int?
+    var lingeringTimeout: Int?
 }
 
 /// A `resolver` directive: it is inherited as a whole.

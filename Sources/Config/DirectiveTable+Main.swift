@@ -15,6 +15,10 @@ extension DirectiveTable {
         DirectiveSpec("worker_rlimit_nofile", .main, .exactly(1)) { d, state throws(ConfigError) in
             state.main.workerRlimitNofile = try d.number()
         },
+        DirectiveSpec("worker_shutdown_timeout", .main, .exactly(1)) { d, state throws(ConfigError) in
+            guard let ms = ConfigValue.milliseconds(d.args[0]) else { throw d.slotError("invalid value") }
+            state.main.workerShutdownTimeout = ms
+        },
         DirectiveSpec("env", .main, .exactly(1), .multiple) { d, state throws(ConfigError) in
             state.main.env.append(d.args[0])
         },

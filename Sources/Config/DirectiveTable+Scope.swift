@@ -22,6 +22,14 @@ extension DirectiveTable {
         .scopeSize("client_max_body_size", \.clientMaxBodySize),
         .scopeFlag("tcp_nodelay", \.tcpNodelay),
         .scopeFlag("so_keepalive", \.soKeepalive),
+        .scopeTime("lingering_time", \.lingeringTime),
+        .scopeTime("lingering_timeout", \.lingeringTimeout),
+        DirectiveSpec("lingering_close", .blockOrServer, .exactly(1)) { d, state throws(ConfigError) in
+            guard let value = LingeringClose(rawValue: d.args[0]) else {
+                throw d.error("invalid value \"\(d.args[0])\" in \"lingering_close\" directive, it must be \"off\", \"on\" or \"always\"")
+            }
+            state.scope.lingeringClose = value
+        },
         DirectiveSpec("allow", .blockOrServer, .exactly(1), .multiple) { d, state throws(ConfigError) in
             try state.scope.accessRules = (state.scope.accessRules ?? []) + [accessRule(d, allow: true)]
         },

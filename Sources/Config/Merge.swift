@@ -58,6 +58,9 @@ extension BuildState {
         c.soKeepalive = s.soKeepalive ?? c.soKeepalive
         c.prereadTimeout = s.prereadTimeout ?? c.prereadTimeout
         c.proxyTimeout = s.proxyTimeout ?? c.proxyTimeout
+        c.lingeringClose = s.lingeringClose ?? c.lingeringClose
+        c.lingeringTime = s.lingeringTime ?? c.lingeringTime
+        c.lingeringTimeout = s.lingeringTimeout ?? c.lingeringTimeout
         return c
     }
 }
@@ -92,6 +95,9 @@ extension ScopeSettings {
         s.soKeepalive = soKeepalive ?? parent.soKeepalive
         s.prereadTimeout = prereadTimeout ?? parent.prereadTimeout
         s.proxyTimeout = proxyTimeout ?? parent.proxyTimeout
+        s.lingeringClose = lingeringClose ?? parent.lingeringClose
+        s.lingeringTime = lingeringTime ?? parent.lingeringTime
+        s.lingeringTimeout = lingeringTimeout ?? parent.lingeringTimeout
         return s
     }
 }

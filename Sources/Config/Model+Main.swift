@@ -51,6 +51,8 @@ public struct MainConfig: Sendable {
     public var acceptMutex: Bool = false
     /// `worker_rlimit_nofile`.
     public var workerRlimitNofile: Int?
+    /// `worker_shutdown_timeout`: the bound of a graceful stop (QUIT); nil = wait for every session, as nginx.
+    public var workerShutdownTimeout: Int?
     /// `env VAR[=VALUE]` entries as written.
     public var env: [String] = []
     /// `tcp { }` and `stream { }` merged.

@@ -65,6 +65,12 @@ public struct ServerConfig: Sendable {
     public var prereadTimeout: Int = 30_000
     /// `proxy_timeout` (stream; stored only).
     public var proxyTimeout: Int = 600_000
+    /// `lingering_close`: whether a connection closed with client bytes unread first half-closes and drains.
+    public var lingeringClose: LingeringClose = .on
+    /// `lingering_time`: the most time spent draining a closing connection.
+    public var lingeringTime: Int = 30_000
+    /// `lingering_timeout`: the most time to wait for more client bytes while draining.
+    public var lingeringTimeout: Int = 5_000
     /// Where the `server` directive is.
     public var location: SourceLocation = SourceLocation(file: "", line: 0)
     /// True when declared in `stream { }` rather than `tcp { }`.
@@ -72,4 +78,14 @@ public struct ServerConfig: Sendable {
 
     /// A server with every default and no listen address.
     public init() {}
+}
+
+/// `lingering_close off|on|always` (nginx's values).
+public enum LingeringClose: String, Sendable {
+    /// Close at once, even with client bytes unread (the kernel may then reset the connection).
+    case off
+    /// Half-close and drain only when the client sent bytes the handler did not read.
+    case on
+    /// Always half-close and drain until the client closes or the bounds pass.
+    case always
 }

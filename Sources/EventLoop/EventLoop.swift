@@ -30,7 +30,13 @@ public final class EventLoop {
     /// Handlers by descriptor, retained once on `register` and released after the iteration that deregisters
     /// them (a handler may deregister itself while it runs).
     private var handlers: [Unmanaged<EventHandler>?] = []
+    /// The generation of each descriptor's registration, carried in the epoll data beside the fd (nginx's
+    /// `instance` bit): an event queued for a closed fd never reaches a new handler that got the same number.
+    private var generations: [UInt32] = []
+    private var generation: UInt32 = 0
     private var released: [Unmanaged<EventHandler>] = []
+    /// Objects kept alive until the current iteration ends (a session that ended inside its own callback).
+    private var releasedObjects: [AnyObject] = []
     private var timers = TimerHeap()
     /// Timers found due in one pass; fired after the pass, so one re-armed for "now" waits for the next
     /// iteration (an `ngx.sleep(0)` loop must not starve epoll).
@@ -56,14 +62,21 @@ public final class EventLoop {
         let ev = events ?? (Events.read | Events.write | Events.readHangup | Events.edge)
         if Int(fd) >= handlers.count {
             handlers.append(contentsOf: repeatElement(nil, count: Int(fd) + 64 - handlers.count))
+            generations.append(contentsOf: repeatElement(0, count: handlers.count - generations.count))
         }
-        guard tl_epoll_add(epfd, fd, ev, UInt64(fd)) == 0 else { throw SysError("epoll_ctl(ADD)") }
+        generation &+= 1
+        guard tl_epoll_add(epfd, fd, ev, data(fd, generation)) == 0 else { throw SysError("epoll_ctl(ADD)") }
+        generations[Int(fd)] = generation
         handlers[Int(fd)] = Unmanaged.passRetained(handler)
     }
 
     /// Changes the events watched on a registered `fd`.
     public func modify(_ fd: Int32, events: UInt32) {
-        _ = tl_epoll_mod(epfd, fd, events, UInt64(fd))
+        _ = tl_epoll_mod(epfd, fd, events, data(fd, Int(fd) < generations.count ? generations[Int(fd)] : 0))
+    }
+
+    @inline(__always) private func data(_ fd: Int32, _ generation: UInt32) -> UInt64 {
+        UInt64(UInt32(bitPattern: fd)) | UInt64(generation) << 32
     }
 
     /// Stops watching `fd`. `closing`: the caller closes it right after, which removes it from epoll by itself
@@ -75,6 +88,9 @@ public final class EventLoop {
             handlers[Int(fd)] = nil
         }
     }
+
+    /// Keeps `object` alive until the current iteration ends.
+    public func releaseLater(_ object: AnyObject) { releasedObjects.append(object) }
 
     /// Calls `body` with every registered handler (for a graceful stop: not a hot path).
     public func forEachHandler(_ body: (EventHandler) -> Void) {
@@ -121,8 +137,8 @@ public final class EventLoop {
         if n > 0 {
             for i in 0..<Int(n) {
                 let ev = events[i]
-                let fd = Int(ev.data)
-                if fd < handlers.count, let h = handlers[fd] {
+                let fd = Int(ev.data & 0xffff_ffff)
+                if fd < handlers.count, generations[fd] == UInt32(truncatingIfNeeded: ev.data >> 32), let h = handlers[fd] {
                     h._withUnsafeGuaranteedRef { $0.handleEvent(ev.events) }
                 }
             }
@@ -132,6 +148,7 @@ public final class EventLoop {
             for h in released { h.release() }
             released.removeAll(keepingCapacity: true)
         }
+        if !releasedObjects.isEmpty { releasedObjects.removeAll(keepingCapacity: true) }
     }
 
     private func fireTimers() {

@@ -14,6 +14,14 @@ public enum LuaType: Int32, Sendable {
 }
 
 /// A borrowed view of one `lua_State` (the main state or a coroutine): small, copyable, no ownership.
+///
+/// Which calls can raise: every push, table, global, load and call below allocates or runs Lua, so it can
+/// raise (out of memory, or a failing `__gc` the collector runs): use them only inside Lua (a `LuaFunction`
+/// running in a coroutine) or inside `LuaVM.protected`. Stack inspection (`top`, `type`, `toNumber`,
+/// `toBool`, `toUserdata`, `objlen`, `bytes` and `string` of a string value), `setTop`/`pop`, `remove`,
+/// `insert`, `unref` and `pushValue`-free reads never raise. Swift never calls `lua_error`, `luaL_error`,
+/// `luaL_check*` or `lua_call`: the trampoline raises after the Swift frame has returned (a guard test
+/// scans the sources).
 public struct Lua {
     public let L: OpaquePointer
 
@@ -47,6 +55,10 @@ public struct Lua {
         s.withUTF8 { buf in
             buf.withMemoryRebound(to: CChar.self) { lua_pushlstring(L, $0.baseAddress, $0.count) }
         }
+    }
+    /// A literal, pushed without building a Swift `String`.
+    @inlinable public func push(static s: StaticString) {
+        lua_pushlstring(L, UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self), s.utf8CodeUnitCount)
     }
     @inlinable public func push(bytes: UnsafeRawPointer?, count: Int) {
         lua_pushlstring(L, bytes?.assumingMemoryBound(to: CChar.self), count)
@@ -97,7 +109,7 @@ public struct Lua {
     @inlinable public func unref(_ r: Int32) { luaL_unref(L, LUA_REGISTRYINDEX, r) }
     @inlinable public func pushRef(_ r: Int32) { lua_rawgeti(L, LUA_REGISTRYINDEX, r) }
 
-    // MARK: loading
+    // MARK: loading and calling (raise: inside Lua or `LuaVM.protected` only)
 
     /// Loads `code` as a chunk onto this stack: true with the function pushed, false with the message pushed.
     public func load(_ code: String, chunkName: String) -> Bool {
@@ -106,6 +118,22 @@ public struct Lua {
             tl_load(L, UnsafeRawPointer(buf.baseAddress)?.assumingMemoryBound(to: CChar.self), buf.count, chunkName)
                 == 0
         }
+    }
+
+    /// Loads a chunk from bytes: true with the function pushed, false with the message pushed.
+    public func load(bytes: [UInt8], chunkName: String) -> Bool {
+        bytes.withUnsafeBytes {
+            tl_load(L, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, chunkName) == 0
+        }
+    }
+
+    /// Calls the function below `nargs` arguments with a traceback handler: nil with `nresults` results
+    /// left, or the error message (popped).
+    public func pcallTraceback(nargs: Int32, nresults: Int32) -> String? {
+        guard tl_pcall_traceback(L, nargs, nresults) != 0 else { return nil }
+        let message = LuaVM.errorMessage(self, at: -1)
+        pop()
+        return message
     }
 
     // MARK: errors

@@ -10,62 +10,89 @@ public struct LuaError: Error, CustomStringConvertible, Sendable {
 
 /// The main Lua state of a process: created once by the master, inherited by workers through fork.
 /// Not thread-safe; lives on one thread.
+///
+/// Swift reaches Lua only through `protected` (a `lua_cpcall`) and `lua_resume`: anything that can raise —
+/// allocating (the collector may run a `__gc` that errors), calling, loading — happens inside one of them.
 public final class LuaVM {
     public let lua: Lua
 
+    /// Called with the message when Lua panics (an error with no protected frame: the process ends next).
+    nonisolated(unsafe) public static var onPanic: ((String) -> Void)?
+
     public init() {
         guard let L = luaL_newstate() else { fatalError("luaL_newstate failed: out of memory") }
-        luaL_openlibs(L)
+        lua_atpanic(L, LuaVM.panic)
         lua = Lua(L)
+        if let e = protected({ luaL_openlibs($0.L) }) { fatalError("luaL_openlibs failed: \(e.message)") }
     }
 
     deinit { lua_close(lua.L) }
 
-    /// Loads `code` as a chunk and leaves the function on the stack.
-    public func load(_ code: String, chunkName: String) throws(LuaError) {
-        try load(bytes: Array(code.utf8), chunkName: chunkName)
+    private static let panic: lua_CFunction = { L in
+        let message = L.map { LuaVM.errorMessage(Lua($0), at: -1) } ?? "?"
+        LuaVM.onPanic?("lua atpanic: Lua VM crashed, reason: " + message)
+        return 0
     }
 
-    /// Loads the bytes of a chunk and leaves the function on the stack.
-    public func load(bytes: [UInt8], chunkName: String) throws(LuaError) {
-        let status = bytes.withUnsafeBytes {
-            tl_load(lua.L, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, chunkName)
+    /// Runs `body` inside `lua_cpcall` on this state: an error raised inside (out of memory, a failing
+    /// finalizer, a failed call) is returned instead of crossing Swift. Values left on the stack are dropped.
+    @discardableResult
+    public func protected(_ body: (Lua) -> Void) -> LuaError? { LuaVM.protected(lua.L, body) }
+
+    /// `protected` on any state (the main state or a suspended coroutine's own stack is not used: the body
+    /// runs in a new frame of `L`).
+    public static func protected(_ L: OpaquePointer, _ body: (Lua) -> Void) -> LuaError? {
+        withoutActuallyEscaping(body) { escapable in
+            var ctx = escapable
+            let status = withUnsafeMutablePointer(to: &ctx) { p in
+                tl_protected(
+                    L,
+                    { L, ctx in
+                        let f = ctx!.assumingMemoryBound(to: ((Lua) -> Void).self).pointee
+                        f(Lua(L!))
+                    },
+                    p
+                )
+            }
+            guard status != 0 else { return nil }
+            let message = errorMessage(Lua(L), at: -1)
+            lua_settop(L, -2)
+            return LuaError(message)
         }
-        try check(status)
     }
 
-    private func check(_ status: Int32) throws(LuaError) {
-        if status != 0 {
-            let msg = lua.string(-1) ?? "unknown error"
-            lua.pop()
-            throw LuaError(msg)
-        }
+    /// The error value at `i` as text, reading it without converting (which could allocate).
+    public static func errorMessage(_ lua: Lua, at i: Int32) -> String {
+        if lua_type(lua.L, i) == LUA_TSTRING, let s = lua.string(i) { return s }
+        return "(error object is a \(lua.typeName(at: i)) value)"
     }
 
-    /// Calls the function below `nargs` arguments with a traceback handler; leaves `nresults` results.
-    public func call(nargs: Int32 = 0, nresults: Int32 = 0) throws(LuaError) {
-        if tl_pcall_traceback(lua.L, nargs, nresults) != 0 {
-            let msg = lua.string(-1) ?? "(error object is not a string)"
-            lua.pop()
-            throw LuaError(msg)
+    /// Loads `code` and runs it with `_G` as its environment (init code, built-in preludes).
+    public func run(_ code: [UInt8], chunkName: String) throws(LuaError) {
+        var failure: String?
+        let e = protected { lua in
+            failure = lua.load(bytes: code, chunkName: chunkName) ? lua.pcallTraceback(nargs: 0, nresults: 0) : lua.string(-1)
         }
+        if let e { throw e }
+        if let failure { throw LuaError(failure) }
     }
 
     /// Sets `package.path`/`package.cpath`; ";;" in a value stands for the current (default) path.
     public func setPackagePath(_ path: String?, cpath: String?) {
-        lua.getGlobal("package")
-        for (key, value) in [("path", path), ("cpath", cpath)] {
-            guard let value else { continue }
-            lua.getField(-1, key)
-            let old = lua.string(-1) ?? ""
+        protected { lua in
+            lua.getGlobal("package")
+            for (key, value) in [("path", path), ("cpath", cpath)] {
+                guard let value else { continue }
+                lua.getField(-1, key)
+                let old = lua.string(-1) ?? ""
+                lua.pop()
+                let expanded = value.replacingOccurrences(";;", with: ";\(old);")
+                lua.push(expanded)
+                lua.setField(-2, key)
+            }
             lua.pop()
-            let expanded = value.replacingOccurrences(";;", with: ";\(old);")
-            lua.push(expanded)
-            lua.setField(-2, key)
         }
-        lua.pop()
     }
-
 }
 
 extension String {

@@ -35,6 +35,17 @@ void tl_traceback(lua_State *L, lua_State *co, const char *msg);
 /// Position of the Lua function calling the current C function: "file:line" in buf; returns its length.
 int tl_where(lua_State *L, int level, char *buf, int cap);
 
+/// Swift code run inside `lua_cpcall`: everything it does on `L` (allocating, calling, even raising) is
+/// protected; values it leaves on the stack are dropped when it returns.
+typedef void (*tl_protected_fn)(lua_State *L, void *ctx);
+
+/// Runs `fn(L, ctx)` inside `lua_cpcall`; returns its status (0 = ok, else the error value is on the stack).
+int tl_protected(lua_State *L, tl_protected_fn fn, void *ctx);
+
+/// Pushes the light userdata that yielding API functions return to their Lua wrapper to mean
+/// "yield, then fetch the results" (never allocates).
+void tl_push_yield_sentinel(lua_State *L);
+
 // ---- Linux ----------------------------------------------------------------------------------------
 
 /// An epoll event with the fields unpacked (struct epoll_event is packed on x86-64).

@@ -3,7 +3,7 @@ import EventLoop
 import LuaKit
 
 /// `bytes, "ok" = ngx.print(...)`, `ngx.say(...)` (adds "\n").
-/// Context: process_by_lua*. Arguments: strings, numbers, booleans, nil, ngx.null and array tables (nested,
+/// Context: process_by_lua*. Yields only while the client is behind. Arguments: strings, numbers, booleans, nil, ngx.null and array tables (nested,
 /// flattened). Output is sent when the session next yields; once more than `sendLimit` bytes are unsent
 /// the call yields until the client drains them, or returns `nil, "timeout"` after send_timeout.
 /// Returns `nil, "closed"` once the connection cannot be written.
@@ -19,55 +19,69 @@ extension NgxAPI {
     static let ngxSay: LuaFunction = { L in output(Lua(L!), newline: true, name: "say") }
 
     static func output(_ lua: Lua, newline: Bool, name: StaticString) -> Int32 {
-        withSession(lua) { s in output(lua, s, newline: newline, name: name) }
+        withThread(lua) { t in output(lua, t, newline: newline, name: name) }
     }
 
     @inline(__always)
-    static func output(_ lua: Lua, _ s: Session, newline: Bool, name: StaticString) -> Int32 {
-        let rt = s.runtime
-        if s.co != lua.L && s.pendingOut.readable >= rt.sendLimit && !s.outputClosed {
+    static func output(_ lua: Lua, _ t: LuaThread, newline: Bool, name: StaticString) -> Int32 {
+        let c = t.session.connection
+        let limit = t.runtime.sendLimit
+        let own = t.owns(lua.L)
+        if !own && c.output.readable >= limit && !c.outputClosed {
             // A user coroutine cannot wait for the client: nothing more is buffered, the seed's non-blocking answer.
-            s.flushPending()
-            if s.pendingOut.readable >= rt.sendLimit {
+            c.flush()
+            if c.output.readable >= limit {
                 lua.pushNil()
                 lua.push(NgxStrings.wouldBlock)
                 return 2
             }
         }
-        let start = rt.out.writeIndex
+        if !c.output.isAllocated { c.output = t.runtime.pool.take() }
+        let start = c.output.writeIndex
         let argc = lua.top
         var i: Int32 = 1
         while i <= argc {  // a plain loop: no iterator on the hot path, even unoptimised
-            if !appendValue(lua, i, arg: i, name: name, depth: 0, into: &rt.out) {
-                rt.out.writeIndex = start
+            if !appendValue(lua, i, arg: i, name: name, depth: 0, into: &c.output) {
+                c.output.writeIndex = start
+                c.releaseOutputIfEmpty()
                 return Lua.raise
             }
             i += 1
         }
         if newline {
             var nl: UInt8 = 10
-            rt.out.append(&nl, 1)
+            c.output.append(&nl, 1)
         }
-        let bytes = rt.out.writeIndex - start
-        if s.outputClosed {
-            rt.out.writeIndex = start
+        let bytes = c.output.writeIndex - start
+        if c.outputClosed || c.closed {
+            c.output.writeIndex = start
+            c.releaseOutputIfEmpty()
             lua.pushNil()
             lua.push(NgxStrings.closed)
             return 2
         }
-        if s.unsent >= rt.sendLimit {
-            s.flush()
-            if s.pendingOut.readable >= rt.sendLimit && !s.outputClosed {
-                guard s.co == lua.L else {  // from a user coroutine: sent when the client reads (bounded above)
-                    s.pushWriteResult(bytes, on: lua)
-                    return 2
-                }
-                s.wait = .write(bytes: bytes)
-                rt.loop.arm(s.timer, afterMs: Int64(s.server.config.sendTimeout))
-                return Lua.yield(0)
+        if c.output.readable >= limit {
+            c.flush()
+            if c.output.readable >= limit && !c.outputClosed && !c.closed && own
+                && lua_isyieldable(lua.L) != 0
+            {
+                t.waitA = bytes
+                c.writer = t
+                return t.suspend(on: PrintWait.self)
             }
         }
-        s.pushWriteResult(bytes, on: lua)
+        return pushWriteResult(c, bytes, lua)
+    }
+
+    /// `bytes, "ok"`, or `nil, "closed"` once the connection cannot be written.
+    static func pushWriteResult(_ c: Connection, _ bytes: Int, _ lua: Lua) -> Int32 {
+        if c.outputClosed || c.closed {
+            lua.pushNil()
+            lua.push(NgxStrings.closed)
+        } else {
+            lua.push(bytes)
+            lua.push(static: "ok")
+        }
         return 2
     }
 
@@ -139,4 +153,30 @@ extension NgxAPI {
     static func appendLiteral(_ s: StaticString, _ buf: inout ByteBuffer) {
         buf.append(s.utf8Start, s.utf8CodeUnitCount)
     }
+}
+
+/// `ngx.print` waiting on the write side until the unsent output is under the limit (waitA = bytes).
+/// The write side's timer is send_timeout, which closes the connection: the print returns `nil, "timeout"`.
+enum PrintWait: Suspension {
+    static func ready(_ t: LuaThread) {
+        let c = t.session.connection
+        if c.closed || c.outputClosed || c.output.readable < t.runtime.sendLimit {
+            c.writer = nil
+            t.wake()
+        }
+    }
+
+    static func timedOut(_ t: LuaThread) {}
+
+    static func results(_ t: LuaThread, _ lua: Lua) -> Int32 {
+        let c = t.session.connection
+        if c.sendTimedOut {
+            lua.pushNil()
+            lua.push(NgxStrings.timeout)
+            return 2
+        }
+        return NgxAPI.pushWriteResult(c, t.waitA, lua)
+    }
+
+    static func cancel(_ t: LuaThread) { t.session.connection.writer = nil }
 }

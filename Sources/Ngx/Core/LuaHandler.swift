@@ -27,43 +27,54 @@ public final class LuaHandler {
 
     /// Compiles the chunk (always, to report syntax errors at startup and for `-t`), keeping it when caching.
     public func compile(_ vm: LuaVM) throws(LuaError) {
-        try loadFactory(vm)
-        if codeCache {
-            factoryRef = vm.lua.ref()
-        } else {
-            vm.lua.pop()
+        let code = try chunkBytes()
+        var failure: String?
+        let e = vm.protected { lua in
+            guard lua.load(bytes: code, chunkName: chunkName) else {
+                failure = lua.string(-1) ?? "?"
+                return
+            }
+            if codeCache { factoryRef = lua.ref() }
         }
+        if let e { throw e }
+        if let failure { throw LuaError(failure) }
     }
 
-    /// Pushes a new closure of the handler onto the main stack.
-    public func pushClosure(_ vm: LuaVM) throws(LuaError) {
+    /// Pushes a new closure of the handler onto `lua`'s stack, or returns the error message. Raises: call it
+    /// inside `LuaVM.protected` only.
+    func pushClosure(_ lua: Lua) -> String? {
         if codeCache && factoryRef != -2 {
-            vm.lua.pushRef(factoryRef)
+            lua.pushRef(factoryRef)
         } else {
-            try loadFactory(vm)
+            let code: [UInt8]
+            do { code = try chunkBytes() } catch { return error.message }
+            guard lua.load(bytes: code, chunkName: chunkName) else { return lua.string(-1) ?? "?" }
         }
-        try vm.call(nargs: 0, nresults: 1)
+        return lua.pcallTraceback(nargs: 0, nresults: 1)
     }
 
     /// Runs the chunk once in the main state with `_G` as its environment (init_by_lua, init_worker_by_lua).
     public func runOnce(_ vm: LuaVM) throws(LuaError) {
-        try pushClosure(vm)
-        try vm.call(nargs: 0, nresults: 0)
+        var failure: String?
+        let e = vm.protected { lua in
+            failure = pushClosure(lua) ?? lua.pcallTraceback(nargs: 0, nresults: 0)
+        }
+        if let e { throw e }
+        if let failure { throw LuaError(failure) }
     }
 
-    private func loadFactory(_ vm: LuaVM) throws(LuaError) {
-        let code: [UInt8]
-        switch source {
+    /// The chunk's bytes, wrapped as a factory.
+    private func chunkBytes() throws(LuaError) -> [UInt8] {
+        switch self.source {
         case .inline(let text, _, _):
-            code = Array(text.utf8)
+            return LuaHandler.wrap(Array(text.utf8))
         case .file(let path, _):
             let full = ErrorLog.resolve(path, prefix: prefix)
             guard let bytes = LuaHandler.readFile(full) else {
                 throw LuaError("cannot open \(full): \(String(cString: strerror(errno)))")
             }
-            code = bytes
+            return LuaHandler.wrap(bytes)
         }
-        try vm.load(bytes: LuaHandler.wrap(code), chunkName: chunkName)
     }
 
     /// `return function(...) <code>\nend` with a leading shebang line blanked out (bytes kept as they are).

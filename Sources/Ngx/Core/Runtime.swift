@@ -32,31 +32,32 @@ public final class ServerRuntime {
     }
 }
 
-/// The worker's state that Lua API functions reach: the loop, the VM, the running session and the
-/// loop-wide buffers. Exactly one per process, on one thread.
+/// The worker's state that Lua API functions reach: the loop, the VM, the running thread and the live
+/// sessions. Exactly one per process, on one thread.
 public final class NgxRuntime {
     /// The loop: a worker makes its own after the fork (the master's only serves the clock for init_by_lua).
     public var loop: EventLoop
     public let vm: LuaVM
     public let log: ErrorLog
     public let prefix: String
-    /// Output of the running session, flushed with one write when it yields or ends.
-    var out = ByteBuffer(capacity: 65536)
-    /// Buffers borrowed by connections while a receive is partly filled.
+    /// Buffers borrowed by connections while input or output is pending.
     var pool = BufferPool()
-    /// The session whose coroutine is running, if any (kept alive by the loop while it runs). Unmanaged and
-    /// static so the API functions reach it without reference counting.
-    nonisolated(unsafe) static var current: Unmanaged<Session>?
+    /// The thread whose coroutine is running, if any. Unmanaged and static so the API functions reach it
+    /// without reference counting.
+    nonisolated(unsafe) static var current: Unmanaged<LuaThread>?
     public var phase: Phase = .initByLua
     var connectionCounter = 0
     public private(set) var activeSessions = 0
+    /// The live sessions, newest first (intrusive links: no allocation per session).
+    private var sessions: Session?
     public var workerConnections = 512
     /// Unsent bytes per connection above which `ngx.print` waits for the client to read.
     public var sendLimit = 64 * 1024
-    /// Reference to the metatable `{__index = _G}` of each session's environment.
-    var sessionEnvMeta: Int32 = -2
-    /// Reference to the interned string "ok" (`ngx.print`'s second result), pushed without hashing.
-    nonisolated(unsafe) static var okRef: Int32 = -2
+    /// Reference to the metatable `{__index = _G}` of each session's environment, in `vm`.
+    private var sessionEnvMeta: Int32 = -2
+    /// `package.path`/`cpath` and `init_by_lua*`, run in the fresh VM of each connection with
+    /// `lua_code_cache off`; returns the error message when it fails.
+    public var freshVMSetup: ((LuaVM) -> String?)?
     public let startWallMs: Int64
 
     /// The runtime of this process, for the `@convention(c)` API functions.
@@ -70,15 +71,24 @@ public final class NgxRuntime {
         startWallMs = loop.clock.wallMs
         NgxRuntime.shared = self
         log.wallMs = { [unowned self] in self.loop.clock.wallMs }
-        NgxAPI.install(vm.lua)
-        let lua = vm.lua
-        lua.newTable()
-        lua.getGlobal("_G")
-        lua.setField(-2, "__index")
-        sessionEnvMeta = lua.ref()
-        lua.push(NgxStrings.ok)
-        NgxRuntime.okRef = lua.ref()
+        LuaVM.onPanic = { [unowned self] message in self.log.log(.alert, message) }
+        sessionEnvMeta = NgxRuntime.prepare(vm)
     }
+
+    /// Installs the ngx API in `vm` and returns the reference of its session environments' metatable.
+    static func prepare(_ vm: LuaVM) -> Int32 {
+        var meta: Int32 = -2
+        let e = vm.protected { lua in
+            NgxAPI.install(lua)
+            lua.newTable()
+            lua.getGlobal("_G")
+            lua.setField(-2, "__index")
+            meta = lua.ref()
+        }
+        if let e { fatalError("installing the ngx API failed: \(e.message)") }
+        return meta
+    }
+
 
     /// Accepts ownership of a connected socket and starts its session right away.
     public func startSession(fd: Int32, address: UInt32, port: UInt16, server: ServerRuntime, listenIndex: Int = 0) {
@@ -87,30 +97,67 @@ public final class NgxRuntime {
             Sys.close(fd)
             return
         }
+        var sessionVM = vm
+        var envMeta = sessionEnvMeta
+        if !server.config.codeCache {
+            guard let fresh = makeFreshVM() else {
+                Sys.close(fd)
+                return
+            }
+            (sessionVM, envMeta) = fresh
+        }
         connectionCounter += 1
+        let connection = Connection(fd: fd, runtime: self, sendTimeoutMs: Int64(server.config.sendTimeout))
+        connection.linger = LingerSettings(
+            mode: server.config.lingeringClose,
+            timeMs: Int64(server.config.lingeringTime),
+            timeoutMs: Int64(server.config.lingeringTimeout)
+        )
         let session = Session(
-            fd: fd,
+            connection: connection,
             number: connectionCounter,
             address: address,
             port: port,
             server: server,
             listenIndex: listenIndex,
-            runtime: self
+            runtime: self,
+            vm: sessionVM,
+            envMeta: envMeta
         )
         do throws(SysError) {
-            try loop.register(fd, session, events: Session.readEvents)
+            try loop.register(fd, connection, events: Connection.readEvents)
         } catch {
             log.log(.alert, error.description)
             Sys.close(fd)
             return
         }
         activeSessions += 1
+        session.next = sessions
+        sessions?.previous = session
+        sessions = session
         session.start()
     }
 
-    func sessionClosed() {
+    /// A session is over: unlinked (released once the loop iteration ends).
+    func sessionEnded(_ s: Session) {
+        loop.releaseLater(s)
+        if let p = s.previous { p.next = s.next } else { sessions = s.next }
+        s.next?.previous = s.previous
+        s.next = nil
+        s.previous = nil
         activeSessions -= 1
         if activeSessions == 0, let idle = onIdle { idle() }
+    }
+
+    /// Calls `body` with every live session (graceful stop, shutdown timeout: not a hot path).
+    func forEachSession(_ body: (Session) -> Void) {
+        var all: [Session] = []
+        var s = sessions
+        while let x = s {
+            all.append(x)
+            s = x.next
+        }
+        for x in all { body(x) }
     }
 
     /// A graceful stop (QUIT) began: sessions parked between requests are closed, and so is every session
@@ -119,14 +166,20 @@ public final class NgxRuntime {
 
     public func beginGracefulStop() {
         stopping = true
-        var idle: [Session] = []
-        loop.forEachHandler { h in
-            if let s = h as? Session, case .idle = s.wait { idle.append(s) }
+        forEachSession { s in
+            if let t = s.thread, t.suspension == NextRequestWait.self { s.abort(drain: true) }
         }
-        for s in idle { s.finish() }
     }
 
-    /// Called when the last session closes (a worker stopping gracefully waits for it).
+    /// worker_shutdown_timeout passed: every session still open is closed now.
+    public func closeAllSessions() {
+        forEachSession { s in
+            s.log(.info, "closing connection: worker_shutdown_timeout passed")
+            s.abort(drain: false)
+        }
+    }
+
+    /// Called when the last session ends (a worker stopping gracefully waits for it).
     public var onIdle: (() -> Void)?
 
     /// Builds a `ServerRuntime` for each server: its handler compiled (syntax errors surface here) and its logs open.
@@ -147,5 +200,19 @@ public final class NgxRuntime {
             servers.append(ServerRuntime(config: c, handler: handler, errorLog: elog, accessLog: alog))
         }
         return servers
+    }
+}
+
+extension NgxRuntime {
+    /// `lua_code_cache off`: a new VM for one connection, set up as the worker's was (the ngx API, the
+    /// package paths, `init_by_lua*`), so edited modules are loaded anew and no global outlives a connection.
+    func makeFreshVM() -> (LuaVM, Int32)? {
+        let fresh = LuaVM()
+        let meta = NgxRuntime.prepare(fresh)
+        if let setup = freshVMSetup, let message = setup(fresh) {
+            log.log(.error, "lua_code_cache off: setting up a fresh Lua VM failed: \(message)")
+            return nil
+        }
+        return (fresh, meta)
     }
 }

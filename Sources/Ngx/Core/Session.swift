@@ -1,33 +1,15 @@
-import CLuaJIT
-import CShim
 import Config
 import EventLoop
 import Glibc
 import LuaKit
 
-/// What a session's coroutine is parked on. One wait at a time; one timer serves them all.
-enum SessionWait {
-    /// Running, or yielded for a reason that resumes at once.
-    case none
-    /// `ngx.receive(total, atLeast)`.
-    case receive(total: Int, atLeast: Int)
-    /// `ngx.wait_next_request()`: idle between requests, bounded by keepalive_timeout.
-    case idle
-    /// `ngx.print` beyond the unsent-bytes bound: resumes with `bytes, "ok"` when the client drains.
-    case write(bytes: Int)
-    /// `ngx.sleep`.
-    case sleep
-    /// The handler ended with output still unsent: wait for the drain, then close.
-    case closing
-}
-
-/// One client connection and the Lua coroutine serving it (the seed's `connection_session`); each
-/// `ngx.wait_next_request()` starts a new `light_session` on it.
+/// The request context of one client connection (the seed's `connection_session`): it owns the connection
+/// and the entry thread running the handler; each `ngx.wait_next_request()` starts a new `light_session` on
+/// it. It ends when its thread has ended and its connection has closed.
 ///
-///     start ─▶ running ──yield──▶ receive │ idle │ write │ sleep ──event/timer──▶ running
-///                 └──return/error/ngx.exit──▶ closing (output unsent) ──drained/timeout──▶ closed
-final class Session: EventHandler {
-    let fd: Int32
+///     start ─▶ thread running/parked ──return/error/ngx.exit──▶ connection finishing (drain, linger) ──▶ ended
+///                      └── connection closed (peer, timeout) ──▶ waits return "closed" ──▶ thread ends ──┘
+final class Session: ConnectionOwner {
     let number: Int
     let address: UInt32
     let port: UInt16
@@ -37,57 +19,55 @@ final class Session: EventHandler {
     /// Copied from the server so the hot path reads them without reference counting.
     unowned(unsafe) let accessLog: AccessLogWriter?
     let keepaliveTimeout: Int?
+    let readTimeout: Int64
     /// The runtime outlives every session; unowned(unsafe) keeps reference counting off the hot path.
     unowned(unsafe) let runtime: NgxRuntime
-    /// The coroutine and its registry reference (keeps it alive).
-    var co: OpaquePointer?
-    var coRef: Int32 = -2
-    var input = ByteBuffer()
-    var pendingOut = ByteBuffer()
-    /// Edge-triggered readiness. Reading starts at the first EPOLLIN (epoll reports data already there when the
-    /// socket is added), so a fresh connection costs no speculative read; writing is assumed possible until a
-    /// write reports EAGAIN, and only then is EPOLLOUT watched.
-    var readable = false
-    var writable = true
-    var watchingWrite = false
-    static let readEvents = Events.read | Events.readHangup | Events.edge
-    var eof = false
-    /// The peer sent FIN (or the socket failed): a short read no longer means the socket is drained.
-    var peerClosed = false
-    var readError: Int32 = 0
-    var outputClosed = false
-    var exiting = false
-    var closed = false
-    var wait = SessionWait.none
-    /// The session's one timer is the handler's built-in slot.
-    @inline(__always) var timer: Timer { self }
+    /// The VM its threads run in: the worker's, or a fresh one per connection with `lua_code_cache off`.
+    let vm: LuaVM
+    /// The metatable of its environment table (`{__index = _G}` of `vm`).
+    let envMeta: Int32
+    let connection: Connection
+    private(set) var thread: LuaThread?
+    private(set) var ended = false
+    /// Links in the runtime's list of live sessions (graceful stop walks it).
+    var next: Session?
+    unowned(unsafe) var previous: Session?
     // Per light session (request) counters, for the access log.
     var requests = 1
     var requestStartMs: Int64 = 0
-    var bytesSent = 0
-    var bytesReceived = 0
 
     init(
-        fd: Int32,
+        connection: Connection,
         number: Int,
         address: UInt32,
         port: UInt16,
         server: ServerRuntime,
         listenIndex: Int,
-        runtime: NgxRuntime
+        runtime: NgxRuntime,
+        vm: LuaVM,
+        envMeta: Int32
     ) {
+        self.envMeta = envMeta
+        self.connection = connection
         self.listenIndex = listenIndex
-        self.fd = fd
         self.number = number
         self.address = address
         self.port = port
         self.server = server
         self.runtime = runtime
+        self.vm = vm
         accessLog = server.accessLog
         keepaliveTimeout = server.config.keepaliveTimeout
+        readTimeout = Int64(server.config.readTimeout)
         requestStartMs = runtime.loop.clock.wallMs
-        super.init()
+        connection.owner = self
     }
+
+    // MARK: what the access log and log lines read
+
+    var bytesSent: Int { connection.bytesSent }
+    var bytesReceived: Int { connection.bytesReceived }
+    var outputClosed: Bool { connection.outputClosed }
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
     var logContext: String {
@@ -105,79 +85,38 @@ final class Session: EventHandler {
 
     // MARK: lifecycle
 
-    /// Creates the coroutine with the handler's closure in its own environment and runs it.
+    /// Creates the entry thread with the handler's closure and runs it.
     func start() {
-        let lua = runtime.vm.lua
         guard let handler = server.handler else {
-            close()
+            connection.close()
             return
         }
-        do throws(LuaError) {
-            try handler.pushClosure(runtime.vm)
-        } catch {
-            log(.error, "failed to load Lua code: \(error.message)")
-            close()
+        let t = LuaThread(runtime: runtime, session: self)
+        thread = t
+        if let message = t.create(handler, vm: vm, envMeta: envMeta) {
+            log(.error, "failed to load Lua code: \(message)")
+            thread = nil
+            connection.close()
             return
         }
-        // The closure's environment: a fresh table falling back to _G.
-        lua.newTable()
-        lua.pushRef(runtime.sessionEnvMeta)
-        lua.setMetatable(-2)
-        lua_setfenv(lua.L, -2)
-        guard let thread = lua_newthread(lua.L) else {
-            lua.pop()
-            close()
-            return
-        }
-        co = thread
-        lua.insert(at: -2)
-        lua_xmove(lua.L, thread, 1)
-        coRef = lua.ref()
-        resume(nargs: 0)
+        t.resume()
     }
 
-    /// Resumes the coroutine with `nargs` values already pushed on it, then acts on how it stopped.
-    func resume(nargs: Int32) {
-        guard let co, !closed else { return }
-        wait = .none
-        let previous = NgxRuntime.current
-        NgxRuntime.current = Unmanaged.passUnretained(self)
-        let status = lua_resume(co, nargs)
-        NgxRuntime.current = previous
-        switch status {
-        case LUA_YIELD:
-            lua_settop(co, 0)
-            if exiting {
-                finish()
-            } else {
-                flush()
-                if case .none = wait {  // a bare coroutine.yield(): run again on the next iteration
-                    wait = .sleep
-                    runtime.loop.arm(timer, afterMs: 0)
-                }
-            }
-        case 0:
-            finish()
-        default:
-            let lua = runtime.vm.lua
-            let msg = Lua(co).string(-1) ?? "(error object is a \(Lua(co).typeName(at: -1)) value)"
-            tl_traceback(lua.L, co, msg)
-            let trace = lua.string(-1) ?? msg
-            lua.pop()
-            log(.error, "lua entry thread aborted: runtime error: " + trace)
-            finish()
-        }
-    }
+    /// The thread yielded: what it printed goes out now.
+    @inline(__always) func threadYielded(_ t: LuaThread) { connection.flush() }
 
-    /// The handler is done: flush what it printed, then close (at once, or once the output drains).
-    func finish() {
-        flush()
-        if pendingOut.readable > 0 && !outputClosed {
-            wait = .closing
-            runtime.loop.arm(timer, afterMs: Int64(server.config.sendTimeout))
+    /// The thread returned, failed or called `ngx.exit()`: the connection finishes (drain, linger, close).
+    func threadEnded(_ t: LuaThread) {
+        thread = nil
+        if connection.closed {
+            end()
         } else {
-            close()
+            connection.finish()
         }
+    }
+
+    func connectionClosed(_ c: Connection) {
+        if thread == nil { end() }
     }
 
     /// Ends the light session: writes its access-log line and resets the per-request counters.
@@ -185,129 +124,22 @@ final class Session: EventHandler {
         accessLog?.write(session: self)
         requests += 1
         requestStartMs = runtime.loop.clock.wallMs
-        bytesSent = 0
-        bytesReceived = 0
+        connection.bytesSent = 0
+        connection.bytesReceived = 0
     }
 
-    /// Closes the connection and releases everything the session holds.
-    func close() {
-        guard !closed else { return }
-        closed = true
-        endRequestForClose()
-        runtime.loop.cancel(timer)
-        runtime.loop.deregister(fd, closing: true)
-        Sys.close(fd)
-        runtime.pool.give(&input)
-        pendingOut.release()
-        if coRef != -2 {
-            runtime.vm.lua.unref(coRef)
-            coRef = -2
-        }
-        co = nil
-        runtime.sessionClosed()
+    /// Both the thread and the connection are done: the last access-log line, and the session is released.
+    private func end() {
+        guard !ended else { return }
+        ended = true
+        if bytesSent > 0 || bytesReceived > 0 || requests == 1 { accessLog?.write(session: self) }
+        runtime.sessionEnded(self)
     }
 
-    private func endRequestForClose() {
-        if bytesSent > 0 || bytesReceived > 0 || requests == 1 {
-            server.accessLog?.write(session: self)
-        }
-    }
-
-    // MARK: events
-
-    override func handleEvent(_ events: UInt32) {
-        if events & (Events.read | Events.hangup | Events.error | Events.readHangup) != 0 { readable = true }
-        if events & (Events.hangup | Events.error | Events.readHangup) != 0 { peerClosed = true }
-        if events & (Events.write | Events.error | Events.hangup) != 0 {
-            writable = true
-            if pendingOut.readable > 0 {
-                let before = pendingOut.readable
-                flushPending()
-                if pendingOut.readable < before { writeProgressed() }
-            }
-        }
-        drive()
-    }
-
-    /// The client read some of the unsent output: send_timeout counts from here, as in nginx.
-    private func writeProgressed() {
-        switch wait {
-        case .write, .closing: runtime.loop.arm(timer, afterMs: Int64(server.config.sendTimeout))
-        default: break
-        }
-    }
-
-    /// Makes progress on the current wait after readiness changed.
-    func drive() {
-        guard !closed else { return }
-        switch wait {
-        case .receive(let total, let atLeast):
-            if let n = receiveReady(total: total, atLeast: atLeast) {
-                runtime.loop.cancel(timer)
-                resume(nargs: n)
-            }
-        case .idle:
-            idleReady()
-        case .write(let bytes):
-            if outputClosed || pendingOut.readable < runtime.sendLimit {
-                runtime.loop.cancel(timer)
-                pushWriteResult(bytes, on: Lua(co!))
-                resume(nargs: 2)
-            }
-        case .closing:
-            if pendingOut.readable == 0 || outputClosed { close() }
-        case .none, .sleep:
-            break
-        }
-    }
-
-    override func fire() { timerFired() }
-
-    func timerFired() {
-        guard let co, !closed else { return }
-        let lua = Lua(co)
-        switch wait {
-        case .receive:
-            lua.pushNil()
-            lua.push(NgxStrings.timeout)
-            pushPartial(lua)
-            resume(nargs: 3)
-        case .idle:
-            finish()  // keepalive timeout: unsent output still gets send_timeout to drain
-        case .closing:
-            close()
-        case .write:
-            outputClosed = true  // send_timeout: the client stalled; its unsent bytes are dropped now
-            pendingOut.release()
-            lua.pushNil()
-            lua.push(NgxStrings.timeout)
-            resume(nargs: 2)
-        case .sleep:
-            resume(nargs: 0)
-        case .none:
-            break
-        }
-    }
-
-    /// While parked in `wait_next_request`: the next bytes resume the coroutine; a close ends the session.
-    private func idleReady() {
-        if input.readable > 0 {
-            resumeFromIdle()
-            return
-        }
-        guard readable else { return }
-        switch fill(want: 1) {
-        case .ready:
-            resumeFromIdle()
-        case .wait:
-            runtime.pool.give(&input)
-        case .closed:
-            finish()  // a half-close while idle: what is still unsent drains first
-        }
-    }
-
-    private func resumeFromIdle() {
-        runtime.loop.cancel(timer)
-        resume(nargs: 0)
+    /// Ends the session now (worker_shutdown_timeout, a graceful stop of an idle session): the thread is
+    /// killed where it is parked, and the connection closes after its output drains (`drain`) or at once.
+    func abort(drain: Bool) {
+        if let t = thread { t.end() }
+        if drain { connection.finish() } else { connection.close() }
     }
 }

@@ -1,0 +1,151 @@
+import EventLoop
+import Glibc
+
+/// Outcome of trying to have enough input buffered.
+enum FillResult {
+    case ready
+    case wait
+    case closed
+}
+
+extension Connection {
+    // MARK: input
+
+    /// Reads until at least `want` bytes are buffered, the socket has nothing more, or it closed; `progress`
+    /// tells whether any byte arrived (read timeouts count from the last read that brought bytes).
+    /// Reads only into the free space of one pooled 16 KiB buffer, which grows (doubling) only as the bytes a
+    /// receive asks for actually arrive: a client that floods is held back by TCP, and a huge length prefix
+    /// commits no memory until its bytes come. A buffer that cannot grow ends the receive: "out of memory".
+    func fill(want: Int, progress: inout Bool) -> FillResult {
+        while input.readable < want {
+            if eof || closed { return .closed }
+            if !readable { return .wait }
+            if !input.isAllocated { input = runtime.pool.take() }
+            if input.writable == 0 && !input.reserve(min(want - input.readable, max(input.capacity, 4096))) {
+                eof = true
+                readError = ENOMEM
+                return .closed
+            }
+            let ask = input.writable
+            switch Sys.read(fd, input.writePointer, ask) {
+            case .bytes(let n):
+                input.writeIndex += n
+                bytesReceived += n
+                progress = true
+                if n < ask && !peerClosed { readable = false }
+            case .eof:
+                eof = true
+            case .wouldBlock:
+                readable = false
+            case .failed(let e):
+                eof = true
+                readError = e
+            }
+        }
+        return .ready
+    }
+
+    /// Returns the input buffer to the pool once it holds nothing.
+    @inline(__always) func releaseInputIfEmpty() {
+        if input.readable == 0 && input.isAllocated { runtime.pool.give(&input) }
+    }
+
+    // MARK: output
+
+    @inline(__always) func releaseOutputIfEmpty() {
+        if output.readable == 0 && output.isAllocated { runtime.pool.give(&output) }
+    }
+
+    /// Appends printed bytes to the output (taking a pooled buffer when it had none).
+    @inline(__always) func append(_ p: UnsafeRawPointer, _ n: Int) {
+        if !output.isAllocated { output = runtime.pool.take() }
+        output.append(p, n)
+    }
+
+    /// Writes what is buffered, as much as the socket takes; called when the thread yields or ends.
+    func flush() {
+        guard output.readable > 0 else { return }
+        if outputClosed || closed {
+            runtime.pool.give(&output)
+            return
+        }
+        if writable { flushOutput() } else if !hasWriteTimerArmed { armWriteTimer() }
+    }
+
+    /// Writes the output while the socket takes it; frees the buffer once drained. Each write that makes
+    /// progress restarts send_timeout; output left unsent arms it.
+    func flushOutput() {
+        var progressed = false
+        while output.readable > 0 && writable && !outputClosed {
+            switch Sys.write(fd, output.readPointer, output.readable) {
+            case .bytes(let n):
+                output.consume(n)
+                bytesSent += n
+                progressed = true
+            case .wouldBlock, .eof:
+                blockedOnWrite()
+            case .failed:
+                outputClosed = true
+            }
+        }
+        if output.readable == 0 || outputClosed {
+            runtime.pool.give(&output)
+            cancelWriteTimer()
+        } else if progressed || !hasWriteTimerArmed {
+            armWriteTimer()
+        }
+    }
+
+    /// The socket buffer is full: wait for EPOLLOUT (watched from the first time this happens).
+    func blockedOnWrite() {
+        writable = false
+        if !watchingWrite {
+            watchingWrite = true
+            runtime.loop.modify(fd, events: Connection.readEvents | Events.write)
+        }
+    }
+
+    // MARK: lingering close
+
+    /// nginx's lingering close: with client bytes unread, closing at once makes the kernel reset the
+    /// connection and discard the reply it has not transmitted yet.
+    var shouldLinger: Bool {
+        switch linger.mode {
+        case .off: return false
+        case .always: return !eof
+        case .on: return input.readable > 0 || (readable && !eof)
+        }
+    }
+
+    /// Shuts the write side down (the reply is followed by FIN) and reads and discards until the client
+    /// closes, `lingering_timeout` passes without bytes, or `lingering_time` passes in all.
+    func startLingering() {
+        state = .lingering
+        runtime.pool.give(&input)
+        _ = shutdown(fd, Int32(SHUT_WR))
+        lingerDeadline = runtime.loop.now + linger.timeMs
+        lingerRead()
+    }
+
+    func lingerRead() {
+        var scratch = runtime.pool.take()
+        defer { runtime.pool.give(&scratch) }
+        while readable {
+            switch Sys.read(fd, scratch.writePointer, scratch.writable) {
+            case .bytes(let n):
+                if n < scratch.writable && !peerClosed { readable = false }
+            case .wouldBlock:
+                readable = false
+            case .eof, .failed:
+                close()
+                return
+            }
+        }
+        let left = lingerDeadline - runtime.loop.now
+        if left <= 0 {
+            close()
+        } else {
+            armRead(min(left, linger.timeoutMs))
+        }
+    }
+}

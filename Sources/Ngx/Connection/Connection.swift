@@ -1,0 +1,185 @@
+import Config
+import EventLoop
+import Glibc
+
+/// Who owns a connection and hears when it is gone: the session for a client connection (a cosocket next).
+protocol ConnectionOwner: AnyObject {
+    /// The descriptor is closed (after draining and lingering, a timeout, an error, or at once): nothing
+    /// more will happen on this connection.
+    func connectionClosed(_ c: Connection)
+}
+
+/// A socket on the loop with a read side and a write side, each with its own waiter and timer (nginx's read
+/// and write events), an input buffer and the output not yet sent. The read side's timer is the
+/// connection itself (the loop handler's built-in slot); the write side's is allocated the first time
+/// output has to wait.
+///
+///     open ──finish()──▶ draining (unsent output, send_timeout) ──▶ lingering (client bytes unread) ──▶ closed
+///       └──send timeout / write error / abort()──────────────────────────────────────────────────────┘
+final class Connection: EventHandler {
+    let fd: Int32
+    unowned(unsafe) let runtime: NgxRuntime
+    unowned(unsafe) var owner: ConnectionOwner?
+    /// Bytes read and not yet consumed (a pooled buffer while non-empty).
+    var input = ByteBuffer()
+    /// Bytes printed and not yet written (a pooled buffer while non-empty): flushed when the thread yields.
+    var output = ByteBuffer()
+    /// Edge-triggered readiness. Reading starts at the first EPOLLIN; writing is assumed possible until a
+    /// write reports EAGAIN, and only then is EPOLLOUT watched.
+    var readable = false
+    var writable = true
+    var watchingWrite = false
+    static let readEvents = Events.read | Events.readHangup | Events.edge
+    /// The peer sent FIN (or the socket failed): a short read no longer means the socket is drained.
+    var peerClosed = false
+    var eof = false
+    var readError: Int32 = 0
+    /// Output can no longer be sent (write error, send timeout): what is printed is dropped.
+    var outputClosed = false
+    /// send_timeout passed with output unsent.
+    var sendTimedOut = false
+    private(set) var closed = false
+    /// The thread waiting on each side.
+    unowned(unsafe) var reader: LuaThread?
+    unowned(unsafe) var writer: LuaThread?
+    var sendTimeoutMs: Int64
+    private var writeTimer: WriteTimer?
+    /// Counters of the current light session (the access log's `$bytes_sent`, `$bytes_received`).
+    var bytesSent = 0
+    var bytesReceived = 0
+    var state = State.open
+    /// How a close with client bytes unread is done (`lingering_close`, `lingering_time`, `lingering_timeout`).
+    var linger = LingerSettings()
+    /// When lingering must end at the latest (loop milliseconds).
+    var lingerDeadline: Int64 = 0
+
+    enum State {
+        case open
+        /// The owner is done: unsent output drains (bounded by send_timeout), then lingering or close.
+        case draining
+        /// Write side shut down; client bytes are read and discarded until it closes or the bounds pass.
+        case lingering
+    }
+
+    init(fd: Int32, runtime: NgxRuntime, sendTimeoutMs: Int64) {
+        self.fd = fd
+        self.runtime = runtime
+        self.sendTimeoutMs = sendTimeoutMs
+        super.init()
+    }
+
+    // MARK: events
+
+    override func handleEvent(_ events: UInt32) {
+        if events & (Events.read | Events.hangup | Events.error | Events.readHangup) != 0 { readable = true }
+        if events & (Events.hangup | Events.error | Events.readHangup) != 0 { peerClosed = true }
+        if events & (Events.write | Events.error | Events.hangup) != 0 {
+            writable = true
+            if output.readable > 0 { flushOutput() }
+        }
+        guard !closed else { return }
+        switch state {
+        case .open:
+            if readable, let r = reader { r.suspensionReady() }
+            if let w = writer, output.readable < runtime.sendLimit || outputClosed { w.suspensionReady() }
+        case .draining:
+            if output.readable == 0 || outputClosed { drained() }
+        case .lingering:
+            lingerRead()
+        }
+    }
+
+    /// The read side's timer (the built-in slot): the reader's wait passed, or lingering is over.
+    override func fire() {
+        if state == .lingering {
+            close()
+        } else if let r = reader {
+            r.suspensionTimedOut()
+        }
+    }
+
+    /// Arms the read side's timer.
+    func armRead(_ ms: Int64) { runtime.loop.arm(self, afterMs: ms) }
+    func cancelRead() { runtime.loop.cancel(self) }
+
+    // MARK: write side timer: send_timeout bounds unsent output in every state of the owner
+
+    /// Output is unsent: (re)arm send_timeout, counted from the last write progress, as nginx does.
+    func armWriteTimer() {
+        let t = writeTimer ?? WriteTimer(self)
+        writeTimer = t
+        runtime.loop.arm(t, afterMs: sendTimeoutMs)
+    }
+
+    var hasWriteTimerArmed: Bool { writeTimer?.isArmed ?? false }
+
+    func cancelWriteTimer() {
+        if let t = writeTimer { runtime.loop.cancel(t) }
+    }
+
+    /// send_timeout passed with output unsent: the client is gone for practical purposes. Logged as nginx
+    /// does; the connection closes, and every wait on it returns "closed" (a waiting print, "timeout").
+    func sendTimeout() {
+        runtime.log.log(
+            .info,
+            "client timed out (110: Connection timed out) while sending to client",
+            connection: number,
+            context: logContext
+        )
+        sendTimedOut = true
+        outputClosed = true
+        close()
+    }
+
+    // MARK: closing
+
+    /// The owner is done with the connection: drain unsent output, linger if client bytes are unread,
+    /// then close.
+    func finish() {
+        guard !closed, state == .open else { return }
+        flush()
+        state = .draining
+        if output.readable == 0 || outputClosed { drained() }
+    }
+
+    private func drained() {
+        cancelWriteTimer()
+        if shouldLinger { startLingering() } else { close() }
+    }
+
+    /// Closes now, whatever is unsent or unread.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        runtime.loop.cancel(self)
+        cancelWriteTimer()
+        runtime.loop.deregister(fd, closing: true)
+        Sys.close(fd)
+        runtime.pool.give(&input)
+        runtime.pool.give(&output)
+        owner?.connectionClosed(self)
+        if let r = reader { r.suspensionReady() }
+        if let w = writer { w.suspensionReady() }
+    }
+
+    /// For log lines: the connection number and client/server context come from the owner.
+    var number: Int { (owner as? Session)?.number ?? 0 }
+    var logContext: String { (owner as? Session)?.logContext ?? "" }
+}
+
+/// The write side's timer.
+final class WriteTimer: Timer {
+    unowned(unsafe) let connection: Connection
+    init(_ c: Connection) {
+        connection = c
+        super.init(nil)
+    }
+    override func fire() { connection.sendTimeout() }
+}
+
+/// `lingering_close`, `lingering_time`, `lingering_timeout` of the server, in milliseconds.
+struct LingerSettings {
+    var mode = LingeringClose.on
+    var timeMs: Int64 = 30_000
+    var timeoutMs: Int64 = 5_000
+}

@@ -1,0 +1,185 @@
+import CLuaJIT
+import CShim
+import EventLoop
+import LuaKit
+
+/// One coroutine the server runs: a connection's entry handler now; light threads and timer callbacks
+/// next. It owns its coroutine (and the registry reference keeping it alive), knows its owner (a session,
+/// the request context), the one suspension it is parked on, and its own timer (the `Timer` it is: sleeps
+/// and posted runs). `NgxRuntime.current` points at the running thread.
+///
+///     created ─▶ running ──suspend(on:)──▶ parked ──wake()──▶ running ──return/error/exit──▶ ended
+final class LuaThread: Timer {
+    /// The coroutine; nil once ended.
+    private(set) var co: OpaquePointer?
+    private var ref: Int32 = -2
+    unowned(unsafe) let runtime: NgxRuntime
+    /// The request context it serves.
+    unowned(unsafe) let session: Session
+    /// What it is parked on; nil while running or runnable.
+    private(set) var suspension: (any Suspension.Type)?
+    /// The suspension it was woken from, whose `results` the coroutine asks for first.
+    var resultOf: (any Suspension.Type)?
+    /// How the last wait ended.
+    var outcome = WaitOutcome.ready
+    /// Scratch for the suspension's arguments (`receive`'s total and at-least, `print`'s byte count).
+    var waitA = 0
+    var waitB = 0
+    /// `ngx.exit()` was called: end the thread at its next yield.
+    var exiting = false
+    private(set) var ended = false
+    /// Requests served from already-buffered bytes since the last resume: past `budgetLimit` the thread
+    /// yields the worker and runs again on the next iteration, so one pipelining client cannot starve others.
+    var budget = 0
+    static let budgetLimit = 32
+
+    init(runtime: NgxRuntime, session: Session) {
+        self.runtime = runtime
+        self.session = session
+        super.init(nil)
+    }
+
+    /// Creates the coroutine running `handler` in its own global environment (falling back to `_G`), all
+    /// inside one protected call. Returns the error message when it cannot.
+    func create(_ handler: LuaHandler, vm: LuaVM, envMeta: Int32) -> String? {
+        var failure: String?
+        var thread: OpaquePointer?
+        var threadRef: Int32 = -2
+        let e = vm.protected { lua in
+            if let message = handler.pushClosure(lua) {
+                failure = message
+                return
+            }
+            lua.newTable()
+            lua.pushRef(envMeta)
+            lua.setMetatable(-2)
+            lua_setfenv(lua.L, -2)
+            guard let co = lua_newthread(lua.L) else { return }
+            lua.insert(at: -2)
+            lua_xmove(lua.L, co, 1)
+            thread = co
+            threadRef = lua.ref()
+        }
+        if let e { return e.message }
+        if let failure { return failure }
+        co = thread
+        ref = threadRef
+        return thread == nil ? "lua_newthread failed" : nil
+    }
+
+    // MARK: waiting
+
+    /// Parks the thread on `s`; returns what the API function returns so its Lua wrapper yields.
+    /// Called from the API function running on this coroutine.
+    func suspend(on s: any Suspension.Type) -> Int32 {
+        park(on: s)
+        NgxAPI.pushYieldSentinel(Lua(co!))
+        return 1
+    }
+
+    /// Records the suspension without touching the coroutine's stack.
+    func park(on s: any Suspension.Type) {
+        suspension = s
+        outcome = .ready
+    }
+
+    /// What its suspension waits for may have happened (called by the connection side it waits on).
+    @inline(__always) func suspensionReady() { suspension?.ready(self) }
+    /// The timer of the side it waits on passed.
+    @inline(__always) func suspensionTimedOut() { suspension?.timedOut(self) }
+
+    /// The thread's own timer (a sleep, a posted run) fired.
+    override func fire() { suspension?.timedOut(self) }
+
+    /// Ends the wait and resumes the coroutine; its wrapper then fetches the results. From inside another
+    /// running thread the resume is posted to the next iteration instead of nesting.
+    func wake() {
+        guard let s = suspension, !ended else { return }
+        if NgxRuntime.current != nil {
+            suspension = PostedWakeWait.self
+            resultOf = s
+            runtime.loop.arm(self, afterMs: 0)
+            return
+        }
+        suspension = nil
+        resultOf = s
+        resume()
+    }
+
+    /// Runs the coroutine until it yields, returns or fails, then tells its session.
+    func resume() {
+        guard let co, !ended else { return }
+        let previous = NgxRuntime.current
+        NgxRuntime.current = Unmanaged.passUnretained(self)
+        budget = 0
+        let status = lua_resume(co, 0)
+        NgxRuntime.current = previous
+        switch status {
+        case LUA_YIELD:
+            lua_settop(co, 0)
+            if exiting {
+                end()
+            } else {
+                if suspension == nil {  // a bare coroutine.yield(): run again on the next iteration
+                    park(on: PostedWait.self)
+                    runtime.loop.arm(self, afterMs: 0)
+                }
+                session.threadYielded(self)
+            }
+        case 0:
+            end()
+        default:
+            session.log(.error, "lua entry thread aborted: runtime error: " + errorTrace(co))
+            end()
+        }
+    }
+
+    /// The message and traceback of a failed coroutine, built inside a protected call.
+    private func errorTrace(_ co: OpaquePointer) -> String {
+        var text = LuaVM.errorMessage(Lua(co), at: -1)
+        let vm = session.vm
+        vm.protected { lua in
+            tl_traceback(lua.L, co, text)
+            if let t = lua.string(-1) { text = t }
+        }
+        return text
+    }
+
+    /// Ends the thread: cancels its wait, drops the coroutine, tells the session. Also used to kill it.
+    func end() {
+        guard !ended else { return }
+        ended = true
+        suspension?.cancel(self)
+        suspension = nil
+        runtime.loop.cancel(self)
+        if ref != -2 {
+            session.vm.lua.unref(ref)
+            ref = -2
+        }
+        co = nil
+        session.threadEnded(self)
+    }
+
+    /// Whether `L` is this thread's own coroutine (yielding APIs refuse user coroutines).
+    @inline(__always) func owns(_ L: OpaquePointer) -> Bool { co == L }
+}
+
+/// A wake-up posted from inside another running thread: it resumes on the next iteration.
+enum PostedWakeWait: Suspension {
+    static func ready(_ t: LuaThread) {}
+    static func timedOut(_ t: LuaThread) {
+        let s = t.resultOf
+        t.wakePosted(s)
+    }
+    static func results(_ t: LuaThread, _ lua: Lua) -> Int32 { 0 }
+    static func cancel(_ t: LuaThread) { t.runtime.loop.cancel(t) }
+}
+
+extension LuaThread {
+    /// Completes a posted wake-up: resumes with the original suspension's results.
+    fileprivate func wakePosted(_ original: (any Suspension.Type)?) {
+        suspension = nil
+        resultOf = original
+        resume()
+    }
+}
