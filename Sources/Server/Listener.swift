@@ -50,7 +50,14 @@ final class Listener: EventHandler {
     override func fire() {
         guard paused, !isClosed, let runtime else { return }
         paused = false
-        try? watch(runtime, shared: shared)
+        do {
+            try watch(runtime, shared: shared)
+        } catch {
+            // Never stop accepting without a word: say why, and try again after the same pause.
+            runtime.log.log(.alert, "cannot resume accepting on \(address.text): \(error); retrying in 500ms")
+            paused = true
+            runtime.loop.arm(self, afterMs: 500)
+        }
     }
 
     /// Accepts what is pending (up to a batch, so one busy port cannot starve the rest of the loop).

@@ -52,6 +52,21 @@ public final class Master {
                 throw ServerError("init_worker_by_lua error: \(error.message)")
             }
         }
+        if tcp.servers.contains(where: { !$0.codeCache }) {
+            log.log(.alert, "lua_code_cache is off; this will hurt performance")
+            let packagePath = tcp.packagePath
+            let packageCPath = tcp.packageCPath
+            let initCode = tcp.initByLua.map { LuaHandler(source: $0, codeCache: false, prefix: prefix) }
+            runtime.freshVMSetup = { fresh in
+                fresh.setPackagePath(packagePath, cpath: packageCPath)
+                do {
+                    try initCode?.runOnce(fresh)
+                } catch {
+                    return "init_by_lua error: \(error)"
+                }
+                return nil
+            }
+        }
         do {
             servers = try runtime.makeServers(tcp.servers)
         } catch let e as LuaError {

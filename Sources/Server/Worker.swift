@@ -14,6 +14,8 @@ final class Worker: EventHandler {
     let config: MainConfig
     var signalFd: Int32 = -1
     lazy var flushTimer = Timer { [unowned self] in self.flushLogs() }
+    /// worker_shutdown_timeout: the bound of a graceful stop.
+    lazy var shutdownTimer = Timer { [unowned self] in self.shutdownTimedOut() }
 
     /// Several workers accept on the same sockets: each registers them with EPOLLEXCLUSIVE (no thundering herd).
     let shared: Bool
@@ -68,11 +70,12 @@ final class Worker: EventHandler {
                 runtime.loop.stop()
             case SIGQUIT:
                 for l in listeners { l.closeForGood() }
+                runtime.onIdle = { [unowned self] in self.runtime.loop.stop() }
                 runtime.beginGracefulStop()
                 if runtime.activeSessions == 0 {
                     runtime.loop.stop()
-                } else {
-                    runtime.onIdle = { [unowned self] in self.runtime.loop.stop() }
+                } else if let ms = config.workerShutdownTimeout, !shutdownTimer.isArmed {
+                    runtime.loop.arm(shutdownTimer, afterMs: Int64(ms))
                 }
             case SIGUSR1:
                 runtime.log.reopen()
@@ -84,6 +87,16 @@ final class Worker: EventHandler {
                 break
             }
         }
+    }
+
+    /// A graceful stop took longer than worker_shutdown_timeout: the sessions left are closed.
+    private func shutdownTimedOut() {
+        runtime.log.log(
+            .notice,
+            "worker_shutdown_timeout passed: closing \(runtime.activeSessions) connection(s) still open"
+        )
+        runtime.closeAllSessions()
+        if runtime.activeSessions == 0 { runtime.loop.stop() }
     }
 
     private func flushLogs() {

@@ -11,7 +11,8 @@ final class InProcess {
     let runtime: NgxRuntime
     let client: Int32
 
-    init(_ code: String, configure: (inout ServerConfig) -> Void = { _ in }) throws {
+    /// `sendBuffer`: SO_SNDBUF of the server's end, to make output wait with little printed.
+    init(_ code: String, sendBuffer: Int32? = nil, configure: (inout ServerConfig) -> Void = { _ in }) throws {
         let loop = try EventLoop()
         loop.clock.isManual = true
         runtime = NgxRuntime(loop: loop, vm: LuaVM(), log: ErrorLog.stderr(level: .crit), prefix: "/tmp/")
@@ -26,6 +27,9 @@ final class InProcess {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw SysError("socketpair") }
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         client = fds[1]
+        if var size = sendBuffer {
+            _ = setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         runtime.startSession(fd: fds[0], address: 0x7f00_0001, port: 1, server: server)
         pump()
     }

@@ -37,12 +37,12 @@ extension NgxAPI {
             }
         }
         if !c.output.isAllocated { c.output = t.runtime.pool.take() }
-        let start = c.output.writeIndex
+        let before = c.output.readable  // not an index: growing the buffer may move the bytes to its front
         let argc = lua.top
         var i: Int32 = 1
         while i <= argc {  // a plain loop: no iterator on the hot path, even unoptimised
             if !appendValue(lua, i, arg: i, name: name, depth: 0, into: &c.output) {
-                c.output.writeIndex = start
+                c.output.writeIndex = c.output.readIndex + before
                 c.releaseOutputIfEmpty()
                 return Lua.raise
             }
@@ -52,9 +52,9 @@ extension NgxAPI {
             var nl: UInt8 = 10
             c.output.append(&nl, 1)
         }
-        let bytes = c.output.writeIndex - start
+        let bytes = c.output.readable - before
         if c.outputClosed || c.closed {
-            c.output.writeIndex = start
+            c.output.writeIndex = c.output.readIndex + before
             c.releaseOutputIfEmpty()
             lua.pushNil()
             lua.push(NgxStrings.closed)

@@ -65,7 +65,9 @@ final class Session: ConnectionOwner {
 
     // MARK: what the access log and log lines read
 
-    var bytesSent: Int { connection.bytesSent }
+    /// This light session's bytes: those written, and those it printed that are still unsent (they are
+    /// written after `wait_next_request` began the next one, and are not counted there).
+    var bytesSent: Int { connection.bytesSent + connection.output.readable }
     var bytesReceived: Int { connection.bytesReceived }
     var outputClosed: Bool { connection.outputClosed }
 
@@ -124,7 +126,7 @@ final class Session: ConnectionOwner {
         accessLog?.write(session: self)
         requests += 1
         requestStartMs = runtime.loop.clock.wallMs
-        connection.bytesSent = 0
+        connection.bytesSent = -connection.output.readable
         connection.bytesReceived = 0
     }
 
