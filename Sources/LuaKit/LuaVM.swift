@@ -36,29 +36,28 @@ public final class LuaVM {
 
     /// Runs `body` inside `lua_cpcall` on this state: an error raised inside (out of memory, a failing
     /// finalizer, a failed call) is returned instead of crossing Swift. Values left on the stack are dropped.
+    /// `body` is escaping on purpose: an error unwinds its frame without running its cleanups, which for a
+    /// non-escaping closure trips Swift's escape check; a boxed closure only leaks what the frame held.
     @discardableResult
-    public func protected(_ body: (Lua) -> Void) -> LuaError? { LuaVM.protected(lua.L, body) }
+    public func protected(_ body: @escaping (Lua) -> Void) -> LuaError? { LuaVM.protected(lua.L, body) }
 
-    /// `protected` on any state (the main state or a suspended coroutine's own stack is not used: the body
-    /// runs in a new frame of `L`).
-    public static func protected(_ L: OpaquePointer, _ body: (Lua) -> Void) -> LuaError? {
-        withoutActuallyEscaping(body) { escapable in
-            var ctx = escapable
-            let status = withUnsafeMutablePointer(to: &ctx) { p in
-                tl_protected(
-                    L,
-                    { L, ctx in
-                        let f = ctx!.assumingMemoryBound(to: ((Lua) -> Void).self).pointee
-                        f(Lua(L!))
-                    },
-                    p
-                )
-            }
-            guard status != 0 else { return nil }
-            let message = errorMessage(Lua(L), at: -1)
-            lua_settop(L, -2)
-            return LuaError(message)
+    /// `protected` on any state (the body runs in a new frame of `L`).
+    public static func protected(_ L: OpaquePointer, _ body: @escaping (Lua) -> Void) -> LuaError? {
+        final class Box {
+            let body: (Lua) -> Void
+            init(_ body: @escaping (Lua) -> Void) { self.body = body }
         }
+        let box = Unmanaged.passRetained(Box(body))
+        defer { box.release() }
+        let status = tl_protected(
+            L,
+            { L, ctx in Unmanaged<Box>.fromOpaque(ctx!).takeUnretainedValue().body(Lua(L!)) },
+            box.toOpaque()
+        )
+        guard status != 0 else { return nil }
+        let message = errorMessage(Lua(L), at: -1)
+        lua_settop(L, -2)
+        return LuaError(message)
     }
 
     /// The error value at `i` as text, reading it without converting (which could allocate).

@@ -234,3 +234,29 @@ def test_lua_code_cache_on_keeps_modules_and_globals(tcplua):
     c = s.connect()
     c.send("a")
     assert c.recv_line() == "v1 leaked yes\n"
+
+
+MANY_FINALIZERS = r'''
+if not ngx.receive(1) then return end
+jit.off()
+collectgarbage("setpause", 10)
+for k = 1, 200 do
+    local function g() local p = newproxy(true) getmetatable(p).__gc = function() error("boom " .. k) end end
+    g()
+end
+for i = 1, 100000 do ngx.receive(1) end  -- results made in Swift frames: the errors unwind through them
+'''
+
+
+def test_many_failing_finalizers_cost_no_other_session(tcplua):
+    other = free_port()
+    second = "server { listen 127.0.0.1:%d; process_by_lua_block { ngx.say('alive') } }" % other
+    s = tcplua(lua_server(MANY_FINALIZERS).rstrip()[:-1] + second + "\n}\n")
+    c = s.connect()
+    c.send(b"x" * 300_000)
+    s.wait_log(r"\[error\].*boom \d+")
+    time.sleep(0.3)
+    for _ in range(3):
+        assert Client(other).recv_all() == b"alive\n"
+    assert s.proc.poll() is None
+    assert "PANIC" not in s.error_log()

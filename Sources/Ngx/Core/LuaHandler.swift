@@ -29,7 +29,7 @@ public final class LuaHandler {
     public func compile(_ vm: LuaVM) throws(LuaError) {
         let code = try chunkBytes()
         var failure: String?
-        let e = vm.protected { lua in
+        let e = vm.protected { [self] lua in
             guard lua.load(bytes: code, chunkName: chunkName) else {
                 failure = lua.string(-1) ?? "?"
                 return
@@ -56,7 +56,7 @@ public final class LuaHandler {
     /// Runs the chunk once in the main state with `_G` as its environment (init_by_lua, init_worker_by_lua).
     public func runOnce(_ vm: LuaVM) throws(LuaError) {
         var failure: String?
-        let e = vm.protected { lua in
+        let e = vm.protected { [self] lua in
             failure = pushClosure(lua) ?? lua.pcallTraceback(nargs: 0, nresults: 0)
         }
         if let e { throw e }

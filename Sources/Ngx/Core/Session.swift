@@ -1,3 +1,4 @@
+import CLuaJIT
 import Config
 import EventLoop
 import Glibc
@@ -95,13 +96,29 @@ final class Session: ConnectionOwner {
         }
         let t = LuaThread(runtime: runtime, session: self)
         thread = t
-        if let message = t.create(handler, vm: vm, envMeta: envMeta) {
+        // With the code cached, creating the thread runs no user code: a failure is an error thrown by a
+        // finalizer the collector ran meanwhile. Those are logged and run out (each runs once), then the
+        // creation is tried once more.
+        var retry = handler.codeCache
+        while let message = t.create(handler, vm: vm, envMeta: envMeta) {
             log(.error, "failed to load Lua code: \(message)")
-            thread = nil
-            connection.close()
-            return
+            guard retry else {
+                thread = nil
+                connection.close()
+                return
+            }
+            retry = false
+            runFinalizers()
         }
         t.resume()
+    }
+
+    /// Runs full collections until one completes without a finalizer raising, logging each error (bounded).
+    private func runFinalizers() {
+        for _ in 0..<10_000 {
+            guard let e = vm.protected({ lua in _ = lua_gc(lua.L, LUA_GCCOLLECT, 0) }) else { return }
+            log(.error, "lua error in a finalizer (__gc): " + e.message)
+        }
     }
 
     /// The thread yielded: what it printed goes out now.

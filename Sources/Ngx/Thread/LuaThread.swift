@@ -136,11 +136,13 @@ final class LuaThread: Timer {
 
     /// The message and traceback of a failed coroutine, built inside a protected call.
     private func errorTrace(_ co: OpaquePointer) -> String {
-        var text = LuaVM.errorMessage(Lua(co), at: -1)
-        let vm = session.vm
-        vm.protected { lua in
-            tl_traceback(lua.L, co, text)
+        let message = LuaVM.errorMessage(Lua(co), at: -1)
+        var text = message
+        if let e = session.vm.protected({ lua in
+            tl_traceback(lua.L, co, message)
             if let t = lua.string(-1) { text = t }
+        }) {
+            session.log(.error, "lua error while building a traceback: " + e.message)
         }
         return text
     }
