@@ -260,3 +260,4 @@ def test_many_failing_finalizers_cost_no_other_session(tcplua):
         assert Client(other).recv_all() == b"alive\n"
     assert s.proc.poll() is None
     assert "PANIC" not in s.error_log()
+

@@ -46,6 +46,13 @@ enum ReceiveWait: Suspension {
         var progress = false
         switch c.fill(want: atLeast, progress: &progress) {
         case .ready:
+            t.receiveBudget += 1
+            if t.receiveBudget >= LuaThread.receiveBudgetLimit {  // a handler that only ever finds bytes waiting
+                t.waitA = total
+                t.waitB = atLeast
+                t.runtime.loop.arm(t, afterMs: 0)
+                return t.suspend(on: PostedReceive.self)
+            }
             return pushData(c, total: total, lua)
         case .closed:
             return pushFailure(c, NgxStrings.receiveError(c.readError), lua)
@@ -113,6 +120,22 @@ enum ReceiveWait: Suspension {
         c.releaseInputIfEmpty()
         return 3
     }
+}
+
+/// A receive whose bytes were already there, posted to the next iteration because the thread used up its
+/// budget: the results are made when it runs again.
+enum PostedReceive: Suspension {
+    static func ready(_ t: LuaThread) {}
+    static func timedOut(_ t: LuaThread) { t.wake() }
+    static func results(_ t: LuaThread, _ lua: Lua) -> Int32 {
+        let c = t.session.connection
+        var progress = false
+        switch c.fill(want: t.waitB, progress: &progress) {
+        case .ready: return ReceiveWait.pushData(c, total: t.waitA, lua)
+        case .closed, .wait: return ReceiveWait.pushFailure(c, NgxStrings.receiveError(c.readError), lua)
+        }
+    }
+    static func cancel(_ t: LuaThread) { t.runtime.loop.cancel(t) }
 }
 
 /// `ngx.wait_next_request` parked between requests on the read side (keepalive_timeout on its timer).

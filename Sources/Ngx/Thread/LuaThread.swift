@@ -32,6 +32,9 @@ final class LuaThread: Timer {
     /// yields the worker and runs again on the next iteration, so one pipelining client cannot starve others.
     var budget = 0
     static let budgetLimit = 32
+    var receiveBudget = 0
+    /// The same for receives satisfied at once (several per request).
+    static let receiveBudgetLimit = 256
 
     init(runtime: NgxRuntime, session: Session) {
         self.runtime = runtime
@@ -112,6 +115,7 @@ final class LuaThread: Timer {
         let previous = NgxRuntime.current
         NgxRuntime.current = Unmanaged.passUnretained(self)
         budget = 0
+        receiveBudget = 0
         let status = lua_resume(co, 0)
         NgxRuntime.current = previous
         switch status {
