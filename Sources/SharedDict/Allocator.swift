@@ -8,7 +8,7 @@
 /// whose memory stays pinned to one class (the cause of OpenResty's false "no memory").
 ///
 /// ```
-/// block at word w:  [ size:31 | free:1 ][ prevSize ]   8 bytes, then the payload
+/// block at word w:  [ size:31 | free:1 ][ prevSize:31 | node:1 ]   8 bytes, then the payload
 /// free payload:     [ nextFree ][ prevFree ]           word offsets in its bin's list
 /// ```
 /// Bins: sizes below 64 words have one exact bin each; larger sizes go to 8 bins per power of two. A request
@@ -34,11 +34,18 @@ extension Zone {
 
     @inline(__always) func blockSize(_ w: Int) -> Int { Int(u32(w << 3) & 0x7fff_ffff) }
     @inline(__always) func isFree(_ w: Int) -> Bool { u32(w << 3) & 0x8000_0000 != 0 }
-    @inline(__always) func prevSize(_ w: Int) -> Int { Int(u32(w << 3 + 4)) }
+    @inline(__always) func prevSize(_ w: Int) -> Int { Int(u32(w << 3 + 4) & 0x7fff_ffff) }
     @inline(__always) func setHeader(_ w: Int, size: Int, free: Bool) {
         setU32(w << 3, UInt32(size) | (free ? 0x8000_0000 : 0))
     }
-    @inline(__always) func setPrevSize(_ w: Int, _ n: Int) { setU32(w << 3 + 4, UInt32(n)) }
+    @inline(__always) func setPrevSize(_ w: Int, _ n: Int) {
+        setU32(w << 3 + 4, UInt32(n) | (u32(w << 3 + 4) & 0x8000_0000))
+    }
+    /// A used block is an entry or a list node (the header's spare bit says which, for compaction).
+    @inline(__always) func isListNode(_ w: Int) -> Bool { u32(w << 3 + 4) & 0x8000_0000 != 0 }
+    @inline(__always) func setListNode(_ w: Int, _ node: Bool) {
+        setU32(w << 3 + 4, (u32(w << 3 + 4) & 0x7fff_ffff) | (node ? 0x8000_0000 : 0))
+    }
     @inline(__always) func nextFree(_ w: Int) -> Int { word(w << 3 + 8) }
     @inline(__always) func prevFree(_ w: Int) -> Int { word(w << 3 + 12) }
     @inline(__always) func binHead(_ b: Int) -> Int { word(Header.bins + b * 4) }

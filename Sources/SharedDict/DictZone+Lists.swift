@@ -33,8 +33,9 @@ extension DictZone {
                 let nodeWords = ListLayout.nodeWords(data.count)
                 if w == 0 {
                     let need = EntryLayout.words(key: key.count, value: 8)
+                    var none = 0
                     guard need + nodeWords <= zone.heapWords,
-                        let e = zone.allocateEvicting(words: need, evict: true, keep: 0, now: now, forcible: &forcible)
+                        let e = zone.allocateEvicting(words: need, evict: true, keep: &none, now: now, forcible: &forcible)
                     else { return .failure(.noMemory) }
                     zone.initEntry(e, key: key, hash: h, type: .list, valueLen: 0, expires: 0, flags: 0)
                     zone.setListHead(e, 0)
@@ -43,7 +44,7 @@ extension DictZone {
                 } else {
                     zone.touch(w)
                 }
-                guard let n = zone.allocateEvicting(words: nodeWords, evict: true, keep: w, now: now, forcible: &forcible)
+                guard let n = zone.allocateEvicting(words: nodeWords, evict: true, keep: &w, now: now, forcible: &forcible)
                 else {
                     if zone.valueLen(w) == 0 { zone.removeEntry(w) }
                     return .failure(.noMemory)

@@ -174,7 +174,8 @@ public struct DictZone: @unchecked Sendable {
             }
             if w != 0 { zone.removeEntry(w) }
             var forcible = false
-            guard let n = zone.allocateEvicting(words: need, evict: !safe, keep: 0, now: now, forcible: &forcible)
+            var none = 0
+            guard let n = zone.allocateEvicting(words: need, evict: !safe, keep: &none, now: now, forcible: &forcible)
             else { return .failed(.noMemory, forcible: forcible) }
             zone.initEntry(n, key: key, hash: h, type: type, valueLen: len, expires: expires, flags: flags)
             write(value, at: n)
@@ -221,8 +222,9 @@ public struct DictZone: @unchecked Sendable {
             if w == 0 {
                 guard let initial else { return .failure(.notFound) }
                 var forcible = false
+                var none = 0
                 let need = EntryLayout.words(key: key.count, value: 8)
-                guard let n = zone.allocateEvicting(words: need, evict: true, keep: 0, now: now, forcible: &forcible)
+                guard let n = zone.allocateEvicting(words: need, evict: true, keep: &none, now: now, forcible: &forcible)
                 else { return .failure(.noMemory) }
                 let expires = initialTTL > 0 ? now &+ initialTTL : 0
                 zone.initEntry(n, key: key, hash: h, type: .number, valueLen: 8, expires: expires, flags: 0)

@@ -75,6 +75,7 @@ extension Zone {
         flags: UInt32
     ) {
         let b = w << 3
+        setListNode(w, false)
         setU32(b + 20, hash)
         setI64(b + 24, expires)
         setWord(b + 32, valueLen)

@@ -1,7 +1,8 @@
 /// List values: the entry's value holds the head and tail words of a doubly linked list of node blocks.
 ///
 /// ```
-/// node block: +0 header, +8 prev, +12 next (words), +16 len: UInt32, +20 type: UInt8, +24 data
+/// node block: +0 header, +8 prev, +12 next (words), +16 len: UInt32 (bit 31: a number), +20 owner (the
+///             list entry, for compaction), +24 data
 /// ```
 enum ListLayout {
     static let fields = 24
@@ -21,14 +22,17 @@ extension Zone {
     }
     @inline(__always) func nodePrev(_ n: Int) -> Int { word(n << 3 + 8) }
     @inline(__always) func nodeNext(_ n: Int) -> Int { word(n << 3 + 12) }
-    @inline(__always) func nodeLen(_ n: Int) -> Int { Int(u32(n << 3 + 16)) }
-    @inline(__always) func nodeType(_ n: Int) -> ValueType? { ValueType(rawValue: u8(n << 3 + 20)) }
+    @inline(__always) func nodeLen(_ n: Int) -> Int { Int(u32(n << 3 + 16) & 0x7fff_ffff) }
+    @inline(__always) func nodeType(_ n: Int) -> ValueType { u32(n << 3 + 16) >> 31 != 0 ? .number : .string }
+    @inline(__always) func nodeOwner(_ n: Int) -> Int { word(n << 3 + 20) }
+    @inline(__always) func setNodeOwner(_ n: Int, _ e: Int) { setWord(n << 3 + 20, e) }
     @inline(__always) func nodeData(_ n: Int) -> UnsafeMutableRawPointer { base + (n << 3 + ListLayout.fields) }
 
     /// Fills node `n` with a value and links it at the head (`left`) or tail of list entry `e`.
     func linkNode(_ n: Int, into e: Int, left: Bool, type: ValueType, bytes: UnsafeRawBufferPointer) {
-        setU32(n << 3 + 16, UInt32(bytes.count))
-        setU8(n << 3 + 20, type.rawValue)
+        setU32(n << 3 + 16, UInt32(bytes.count) | (type == .number ? 0x8000_0000 : 0))
+        setNodeOwner(n, e)
+        setListNode(n, true)
         if let p = bytes.baseAddress { nodeData(n).copyMemory(from: p, byteCount: bytes.count) }
         if left {
             let head = listHead(e)

@@ -73,6 +73,7 @@ extension Zone {
         while w != 0 {
             guard isBlock(w, start, marks.count), marks[w - start] == .used else { return "LRU: bad entry \(w)" }
             marks[w - start] = .entry
+            guard !isListNode(w) else { return "entry \(w) marked as a node" }
             guard lruPrev(w) == prev else { return "LRU: bad prev at \(w)" }
             guard let type = valueType(w) else { return "bad type at \(w)" }
             let value = type == .list ? 8 : valueLen(w)
@@ -84,7 +85,9 @@ extension Zone {
                 while n != 0 {
                     guard isBlock(n, start, marks.count), marks[n - start] == .used else { return "list: bad node" }
                     marks[n - start] = .node
-                    guard nodePrev(n) == before, ListLayout.nodeWords(nodeLen(n)) <= blockSize(n) else {
+                    guard isListNode(n) else { return "node \(n) marked as an entry" }
+                    guard nodePrev(n) == before, nodeOwner(n) == w, ListLayout.nodeWords(nodeLen(n)) <= blockSize(n)
+                    else {
                         return "list: bad node \(n)"
                     }
                     count += 1
