@@ -12,6 +12,7 @@ enum NgxAPI {
         injectControl(lua)
         injectLog(lua)
         injectTime(lua)
+        injectShared(lua)
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
         lua.pop()
