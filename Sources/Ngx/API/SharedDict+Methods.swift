@@ -221,18 +221,14 @@ extension NgxAPI {
 }
 
 extension NgxRuntime {
-    /// Makes a zone mapped before the fork visible as `ngx.shared.NAME` in this VM (the master calls it for
-    /// each `lua_shared_dict` before `init_by_lua*`, so workers inherit the tables).
+    /// Makes a zone mapped before the fork visible as `ngx.shared.NAME` in this VM and in every VM built
+    /// later (the master calls it for each `lua_shared_dict` before `init_by_lua*`; workers inherit it).
     public func addSharedDict(name: String, zone: DictZone) {
+        NgxAPI.sharedZones.append((name, zone))
         let lua = vm.lua
         lua.getGlobal("ngx")
         lua.getField(-1, "shared")
-        lua.newTable(narr: 1)
-        lua.pushLightUserdata(zone.base)
-        lua.rawSetI(-2, 1)
-        lua.pushRef(NgxAPI.dictMetaRef)
-        lua.setMetatable(-2)
-        lua.setField(-2, name)
+        NgxAPI.addDict(lua, name: name, zone: zone)
         lua.pop(2)
     }
 }

@@ -21,14 +21,15 @@ import SharedDict
 /// a negative exptime, a method called with `.`) raises. Expiry times are seconds with millisecond
 /// resolution, measured on the loop's cached wall clock.
 extension NgxAPI {
-    /// The metatable `{__index = methods}` every dictionary table shares.
-    nonisolated(unsafe) static var dictMetaRef: Int32 = -2
+    /// The registry key of the metatable `{__index = methods}` every dictionary table of a VM shares.
+    static let dictMetaKey = "tcplua.shared_dict"
+    /// The zones the master mapped, by name: every VM built afterwards (a fresh VM for `lua_code_cache off`
+    /// too) gets them as `ngx.shared.NAME`.
+    nonisolated(unsafe) static var sharedZones: [(name: String, zone: DictZone)] = []
     /// Where string values are copied out of a zone (reused: reads allocate nothing but the Lua string).
     nonisolated(unsafe) static let dictBuffer = ValueBuffer()
 
     static func injectShared(_ lua: Lua) {
-        lua.newTable()
-        lua.setField(-2, "shared")
         let methods: [(String, LuaFunction)] = [
             ("get", dictGet), ("get_stale", dictGetStale), ("set", dictSet), ("safe_set", dictSafeSet),
             ("add", dictAdd), ("safe_add", dictSafeAdd), ("replace", dictReplace), ("delete", dictDelete),
@@ -44,7 +45,20 @@ extension NgxAPI {
             lua.setField(-2, name)
         }
         lua.setField(-2, "__index")
-        dictMetaRef = lua.ref()
+        lua_setfield(lua.L, LUA_REGISTRYINDEX, dictMetaKey)
+        lua.newTable(nrec: Int32(sharedZones.count))
+        for (name, zone) in sharedZones { addDict(lua, name: name, zone: zone) }
+        lua.setField(-2, "shared")
+    }
+
+    /// Sets `t[name]` for the `ngx.shared` table `t` on top of the stack.
+    static func addDict(_ lua: Lua, name: String, zone: DictZone) {
+        lua.newTable(narr: 1)
+        lua.pushLightUserdata(zone.base)
+        lua.rawSetI(-2, 1)
+        lua_getfield(lua.L, LUA_REGISTRYINDEX, dictMetaKey)
+        lua.setMetatable(-2)
+        lua.setField(-2, name)
     }
 
     static var dictNow: Int64 { NgxRuntime.shared.loop.clock.wallMs }
