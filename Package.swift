@@ -22,8 +22,11 @@ let package = Package(
             name: "EventLoop", dependencies: ["CShim", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: hot),
         .target(name: "Config"),
-        .target(name: "Ngx", dependencies: ["LuaKit", "EventLoop", "Config", "CShim"], swiftSettings: hot),
-        .target(name: "Server", dependencies: ["Ngx", "EventLoop", "Config", "LuaKit"], swiftSettings: hot),
+        .target(name: "SharedDict", swiftSettings: hot),
+        .target(
+            name: "Ngx", dependencies: ["LuaKit", "EventLoop", "Config", "CShim", "SharedDict"], swiftSettings: hot),
+        .target(
+            name: "Server", dependencies: ["Ngx", "EventLoop", "Config", "LuaKit", "SharedDict"], swiftSettings: hot),
         .executableTarget(
             name: "tcplua",
             dependencies: ["Server", "Config", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -33,5 +36,6 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "NgxTests", dependencies: ["Ngx", "EventLoop"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
+        .testTarget(name: "SharedDictTests", dependencies: ["SharedDict"]),
     ]
 )

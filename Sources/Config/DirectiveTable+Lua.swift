@@ -69,21 +69,25 @@ extension DirectiveTable {
         )
     }
 
-    /// `lua_shared_dict NAME SIZE`: size more than 8191 bytes, names unique (OpenResty's messages).
+    /// The largest zone the shared dict engine addresses (31-bit block sizes of 8-byte words).
+    static let maxSharedDictSize = 1 << 34
+
+    /// `lua_shared_dict NAME SIZE`: size more than 8191 bytes (and at most 16g), names unique; OpenResty's
+    /// messages, with where the first declaration is.
     static func sharedDict(_ d: Directive, existing: [LuaShareDictDecl]) throws(ConfigError) -> LuaShareDictDecl {
         let name = d.args[0]
         guard !name.isEmpty else { throw d.error("invalid lua shared dict name \"\(name)\"") }
-        guard let size = ConfigValue.size(d.args[1]), size > 8191 else {
+        guard let size = ConfigValue.size(d.args[1]), size > 8191, size <= maxSharedDictSize else {
             throw d.error("invalid lua shared dict size \"\(d.args[1])\"")
         }
         if let previous = existing.first(where: { $0.name == name }) {
             if previous.size != size {
                 throw d.error(
                     "the size \(size) of shared memory zone \"\(name)\" conflicts with already declared size "
-                        + "\(previous.size)"
+                        + "\(previous.size) at \(previous.location)"
                 )
             }
-            throw d.error("lua_shared_dict \"\(name)\" is already defined as \"\(name)\"")
+            throw d.error("lua_shared_dict \"\(name)\" is already defined at \(previous.location)")
         }
         return LuaShareDictDecl(name: name, size: size, location: d.location)
     }

@@ -6,7 +6,7 @@ import LuaKit
 import Ngx
 
 /// The master: reads nothing itself (the CLI hands it a loaded config), opens the logs, creates the Lua VM,
-/// runs `init_by_lua*`, binds every `listen`, then forks the worker and only waits for signals and for the
+/// maps the shared dict zones, runs `init_by_lua*`, binds every `listen`, then forks the worker and only waits for signals and for the
 /// worker's death (DESIGN.md, "Process model"). It starts no thread before forking.
 public final class Master {
     let config: MainConfig
@@ -35,6 +35,7 @@ public final class Master {
         runtime.workerConnections = config.workerConnections
         let tcp = config.tcp
         vm.setPackagePath(tcp.packagePath, cpath: tcp.packageCPath)
+        for (name, zone) in try SharedZones.map(tcp.sharedDicts) { runtime.addSharedDict(name: name, zone: zone) }
         if let initSrc = tcp.initByLua {
             runtime.phase = .initByLua
             let h = LuaHandler(source: initSrc, codeCache: true, prefix: prefix)

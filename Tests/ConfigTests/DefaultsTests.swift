@@ -189,6 +189,7 @@ import Testing
         }
         #expect(DirectiveTable.acceptedNotInEffect.contains("lua_load_resty_core"))
         #expect(!DirectiveTable.acceptedNotInEffect.contains("listen"))
+        #expect(!DirectiveTable.acceptedNotInEffect.contains("lua_shared_dict"))
     }
 
     @Test func tableRowsHaveUniqueNames() {

@@ -59,13 +59,19 @@ struct ErrorCase: Sendable, CustomTestStringConvertible {
         .init("tcp {\n\n lua_shared_dict d 4k;\n}", #"invalid lua shared dict size "4k" in conf/tcplua.conf:3"#),
         .init("tcp { lua_shared_dict d 8191; }", #"invalid lua shared dict size "8191" in conf/tcplua.conf:1"#),
         .init("tcp { lua_shared_dict d lots; }", #"invalid lua shared dict size "lots" in conf/tcplua.conf:1"#),
+        .init("stream { lua_shared_dict d 1k; }", #"invalid lua shared dict size "1k" in conf/tcplua.conf:1"#),
+        .init("tcp { lua_shared_dict d 17g; }", #"invalid lua shared dict size "17g" in conf/tcplua.conf:1"#),
+        .init(
+            "tcp {\n lua_shared_dict d 8k;\n}\nstream {\n lua_shared_dict d 1m;\n}",
+            #"the size 1048576 of shared memory zone "d" conflicts with already declared size 8192 at conf/tcplua.conf:2 in conf/tcplua.conf:5"#
+        ),
         .init(
             "tcp { lua_shared_dict d 8k; }\nstream { lua_shared_dict d 8k; }",
-            #"lua_shared_dict "d" is already defined as "d" in conf/tcplua.conf:2"#
+            #"lua_shared_dict "d" is already defined at conf/tcplua.conf:1 in conf/tcplua.conf:2"#
         ),
         .init(
             "tcp { lua_shared_dict d 8k; lua_shared_dict d 16k; }",
-            #"the size 16384 of shared memory zone "d" conflicts with already declared size 8192 in conf/tcplua.conf:1"#
+            #"the size 16384 of shared memory zone "d" conflicts with already declared size 8192 at conf/tcplua.conf:1 in conf/tcplua.conf:1"#
         ),
         .init(
             "tcp {\n server { listen 6666; }\n server {\n  listen 0.0.0.0:6666;\n }\n}",

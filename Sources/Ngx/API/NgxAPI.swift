@@ -15,6 +15,7 @@ enum NgxAPI {
         injectSleep(lua)
         injectLog(lua)
         injectTime(lua)
+        injectShared(lua)
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
         installYieldingWrappers(lua)

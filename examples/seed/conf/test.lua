@@ -73,7 +73,7 @@ while true do
 
    --upstream_test(client_sock)
 
-   if ngx.shared then test_shm() end
+   test_shm()
 
    --collectgarbage()
 

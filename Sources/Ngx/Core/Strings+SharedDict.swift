@@ -1,0 +1,37 @@
+import SharedDict
+
+/// The strings `ngx.shared.DICT` methods return or raise (OpenResty's).
+extension NgxStrings {
+    public static let nilKey = "nil key"
+    public static let emptyKey = "empty key"
+    public static let keyTooLong = "key too long"
+    public static let valueIsList = "value is a list"
+    public static let badZone = "bad \"zone\" argument"
+    public static let badExptime = "bad \"exptime\" argument"
+    public static let badInitTTL = "bad \"init_ttl\" argument"
+    public static let initRequired = "must provide \"init\" when providing \"init_ttl\""
+
+    /// `nil, err` / `false, err` of a failed dictionary operation.
+    public static func dictError(_ e: DictError) -> String {
+        switch e {
+        case .exists: return "exists"
+        case .notFound: return "not found"
+        case .noMemory: return "no memory"
+        case .notANumber: return "not a number"
+        case .notAList: return "value not a list"
+        }
+    }
+
+    /// A value of a type a dictionary cannot store (a table, a function ...): raised.
+    public static func badValueType(_ arg: Int32, _ fn: String, _ type: String) -> String {
+        "bad argument #\(arg) to '\(fn)' (bad value type: \(type))"
+    }
+
+    public static func badKeyType(_ fn: String, _ type: String) -> String {
+        "bad argument #1 to '\(fn)' (string expected, got \(type))"
+    }
+
+    public static func numberExpected(_ arg: Int32, _ fn: String, _ type: String) -> String {
+        "bad argument #\(arg) to '\(fn)' (number expected, got \(type))"
+    }
+}
