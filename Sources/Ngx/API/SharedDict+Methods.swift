@@ -225,10 +225,11 @@ extension NgxRuntime {
     /// later (the master calls it for each `lua_shared_dict` before `init_by_lua*`; workers inherit it).
     public func addSharedDict(name: String, zone: DictZone) {
         NgxAPI.sharedZones.append((name, zone))
-        let lua = vm.lua
-        lua.getGlobal("ngx")
-        lua.getField(-1, "shared")
-        NgxAPI.addDict(lua, name: name, zone: zone)
-        lua.pop(2)
+        vm.protected { lua in
+            lua.getGlobal("ngx")
+            lua.getField(-1, "shared")
+            NgxAPI.addDict(lua, name: name, zone: zone)
+            lua.pop(2)
+        }
     }
 }
