@@ -261,3 +261,31 @@ def test_many_failing_finalizers_cost_no_other_session(tcplua):
     assert s.proc.poll() is None
     assert "PANIC" not in s.error_log()
 
+
+
+def test_bytes_sent_counts_a_light_sessions_own_bytes_flushed_after_wait_next_request(tcplua):
+    code = r'''
+    while true do
+        local d = ngx.receive(1)
+        if not d then return end
+        ngx.print(string.rep(d, 300000))
+        ngx.wait_next_request()
+    end
+    '''
+    tcp = "log_format sizes '$connection_requests $bytes_sent $bytes_received';"
+    s = tcplua(lua_server(code, "access_log logs/sizes.log sizes;", tcp))
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    sock.connect(("127.0.0.1", s.port))
+    sock.settimeout(10)
+    for ch in (b"a", b"b"):
+        sock.sendall(ch)
+        time.sleep(0.2)  # most of the reply is still unsent when wait_next_request ends the request
+        got = 0
+        while got < 300000:
+            got += len(sock.recv(65536))
+    sock.close()
+    lines = wait_until(lambda: [l for l in s.access_log("logs/sizes.log").splitlines() if l.startswith(("1 ", "2 "))],
+                       timeout=5)
+    assert "1 300000 1" in lines
+    assert "2 300000 1" in lines
