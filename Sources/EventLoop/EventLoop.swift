@@ -6,7 +6,7 @@ import Glibc
 /// a `Timer`: each handler has one built-in timer slot (a session's read/idle/send deadline), which saves an
 /// object per connection; override `fire()` to use it.
 open class EventHandler: Timer {
-    public init() { super.init(nil) }
+    public override init() { super.init() }
 
     /// Called with the epoll event bits (`Events`) when the descriptor is ready.
     open func handleEvent(_ events: UInt32) {}

@@ -1,6 +1,6 @@
-/// A one-shot timer owned by its user (a session keeps one and re-arms it), so arming allocates nothing.
-/// The heap holds it only while armed; cancelling removes it at once, so closed connections leave nothing behind.
-/// Fires its closure, or a subclass overrides `fire()` (no closure context per timer: sessions do that).
+/// A one-shot timer owned by its user (a thread or a connection keeps one and re-arms it), so arming allocates
+/// nothing. The heap holds it only while armed; cancelling removes it at once, so closed connections leave
+/// nothing behind. Subclasses override `fire()` (no closure context per timer); `ActionTimer` runs a closure.
 open class Timer {
     /// Absolute deadline in the loop's monotonic milliseconds.
     public internal(set) var deadline: Int64 = 0
@@ -8,14 +8,22 @@ open class Timer {
     var heapIndex = -1
     /// Taken off the heap as due and about to fire (cancelling or re-arming clears it).
     var isDue = false
-    private let action: (() -> Void)?
-
-    public init(_ action: (() -> Void)? = nil) { self.action = action }
+    public init() {}
 
     /// Called on the loop when the deadline passes.
-    open func fire() { action?() }
+    open func fire() {}
 
     public var isArmed: Bool { heapIndex >= 0 }
+}
+
+/// A timer that runs a closure (for the few timers that are not a thread's or a connection's).
+public final class ActionTimer: Timer {
+    private let action: () -> Void
+    public init(_ action: @escaping () -> Void) {
+        self.action = action
+        super.init()
+    }
+    public override func fire() { action() }
 }
 
 /// A binary min-heap of timers by deadline with O(log n) removal (each timer knows its index).

@@ -13,9 +13,9 @@ final class Worker: EventHandler {
     let listeners: [Listener]
     let config: MainConfig
     var signalFd: Int32 = -1
-    lazy var flushTimer = Timer { [unowned self] in self.flushLogs() }
+    lazy var flushTimer = ActionTimer { [unowned self] in self.flushLogs() }
     /// worker_shutdown_timeout: the bound of a graceful stop.
-    lazy var shutdownTimer = Timer { [unowned self] in self.shutdownTimedOut() }
+    lazy var shutdownTimer = ActionTimer { [unowned self] in self.shutdownTimedOut() }
 
     /// Several workers accept on the same sockets: each registers them with EPOLLEXCLUSIVE (no thundering herd).
     let shared: Bool

@@ -8,7 +8,7 @@ import Testing
         let loop = try EventLoop()
         loop.clock.isManual = true
         var fired: [Int] = []
-        let timers = (0..<50).map { i in Timer { fired.append(i) } }
+        let timers = (0..<50).map { i in ActionTimer { fired.append(i) } }
         for (i, t) in timers.enumerated() { loop.arm(t, afterMs: Int64((i * 37) % 50)) }
         loop.advance(byMs: 24)
         #expect(fired.count == 25)
@@ -23,8 +23,8 @@ import Testing
         let loop = try EventLoop()
         loop.clock.isManual = true
         var count = 0
-        let a = Timer { count += 1 }
-        let b = Timer { count += 10 }
+        let a = ActionTimer { count += 1 }
+        let b = ActionTimer { count += 10 }
         loop.arm(a, afterMs: 10)
         loop.arm(b, afterMs: 20)
         loop.arm(a, afterMs: 30)  // re-armed: one entry, later
@@ -41,7 +41,7 @@ import Testing
     @Test func cancellingManyLeavesTheHeapEmpty() throws {
         let loop = try EventLoop()
         loop.clock.isManual = true
-        let timers = (0..<1000).map { _ in Timer {} }
+        let timers = (0..<1000).map { _ in ActionTimer {} }
         for (i, t) in timers.enumerated() { loop.arm(t, afterMs: Int64(i % 97)) }
         for t in timers.reversed() where t.deadline % 2 == 0 { loop.cancel(t) }
         for t in timers where t.isArmed { loop.cancel(t) }
@@ -54,8 +54,8 @@ import Testing
     @Test func zeroDelayRearmFiresOncePerIteration() throws {
         let loop = try EventLoop()
         var count = 0
-        var timer: Timer!
-        timer = Timer {
+        var timer: ActionTimer!
+        timer = ActionTimer {
             count += 1
             loop.arm(timer, afterMs: 0)
         }
@@ -73,8 +73,8 @@ import Testing
         let loop = try EventLoop()
         loop.clock.isManual = true
         var fired: [String] = []
-        let b = Timer { fired.append("b") }
-        let a = Timer {
+        let b = ActionTimer { fired.append("b") }
+        let a = ActionTimer {
             fired.append("a")
             loop.cancel(b)
         }

@@ -172,7 +172,7 @@ final class WriteTimer: Timer {
     unowned(unsafe) let connection: Connection
     init(_ c: Connection) {
         connection = c
-        super.init(nil)
+        super.init()
     }
     override func fire() { connection.sendTimeout() }
 }

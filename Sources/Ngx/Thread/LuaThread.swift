@@ -39,7 +39,7 @@ final class LuaThread: Timer {
     init(runtime: NgxRuntime, session: Session) {
         self.runtime = runtime
         self.session = session
-        super.init(nil)
+        super.init()
     }
 
     /// Creates the coroutine running `handler` in its own global environment (falling back to `_G`), all
