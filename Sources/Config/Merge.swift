@@ -47,7 +47,7 @@ extension BuildState {
         c.accessRules = s.accessRules ?? []
         c.errorLogs = s.errorLogs ?? main.errorLogs
         switch s.accessLog {
-        case nil: c.accessLog = AccessLog()
+        case nil: c.accessLog = draft.isStream ? nil : AccessLog()  // nginx's stream module logs nothing by default
         case .off: c.accessLog = nil
         case .on(let log): c.accessLog = log
         }
