@@ -71,13 +71,15 @@ struct AccessLogFormatTests {
             f.ops == [
                 .variable(.remoteAddr), .literal(start: 0, count: 3), .variable(.msec), .literal(start: 3, count: 2),
                 .variable(.unknown), .literal(start: 5, count: 4), .variable(.unknown),
-            ])
+            ]
+        )
     }
 
     @Test func combinedFormat() {
         #expect(
             Self.line("$remote_addr $time_iso8601 $msec $request_time $connection $connection_requests $protocol")
-                == "127.0.0.1 \(TimeFormat.iso8601(Self.seconds)) 1290079655.050 1.234 7 3 TCP")
+                == "127.0.0.1 \(TimeFormat.iso8601(Self.seconds)) 1290079655.050 1.234 7 3 TCP"
+        )
     }
 
     @Test func statusIs500WhenOutputFailed() {
@@ -109,7 +111,8 @@ struct AccessLogFormatTests {
                 "\(TimeFormat.iso8601(Self.seconds)) 1290079655.050",
                 "\(TimeFormat.iso8601(Self.seconds)) 1290079655.051",
                 "\(TimeFormat.iso8601(Self.seconds + 1)) 1290079656.051",
-            ])
+            ]
+        )
     }
 
     @Test func decimalsFromIntegers() {
