@@ -15,6 +15,13 @@ extension DirectiveTable {
         DirectiveSpec("worker_rlimit_nofile", .main, .exactly(1)) { d, state throws(ConfigError) in
             state.main.workerRlimitNofile = try d.number()
         },
+        DirectiveSpec("user", .main, .range(1, 2)) { d, state throws(ConfigError) in
+            state.main.user = UserSetting(
+                user: d.args[0],
+                group: d.args.count > 1 ? d.args[1] : nil,
+                location: d.location
+            )
+        },
         DirectiveSpec("env", .main, .exactly(1), .multiple) { d, state throws(ConfigError) in
             state.main.env.append(d.args[0])
         },

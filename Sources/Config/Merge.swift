@@ -12,6 +12,7 @@ extension BuildState {
         }
         main.tcp = tcp
         main.hasTcpBlock = tcpBlock.present || streamBlock.present
+        main.warnings = warnings
         return main
     }
 

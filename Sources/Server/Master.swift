@@ -19,6 +19,8 @@ public final class Master {
     /// Worker pids by slot (0 = not running).
     var workers: [pid_t] = []
     var stopping = false
+    /// Who workers run as (`user`, when the master is root); nil = the master's user.
+    public var workerUser: WorkerUser?
 
     public init(config: MainConfig, prefix: String, log: ErrorLog) {
         self.config = config
@@ -34,7 +36,7 @@ public final class Master {
         runtime = NgxRuntime(loop: try EventLoop(), vm: vm, log: log, prefix: prefix)
         runtime.workerConnections = config.workerConnections
         let tcp = config.tcp
-        vm.setPackagePath(tcp.packagePath, cpath: tcp.packageCPath)
+        vm.setPackagePath(tcp.packagePath(prefix: prefix), cpath: tcp.packageCPath(prefix: prefix))
         if let initSrc = tcp.initByLua {
             runtime.phase = .initByLua
             let h = LuaHandler(source: initSrc, codeCache: true, prefix: prefix)
@@ -146,6 +148,10 @@ public final class Master {
         }
         if pid == 0 {  // signals stay blocked: the worker's own signalfd takes them from here
             ErrorLog.pid = getpid()
+            if let user = workerUser, let failure = user.apply() {
+                log.log(.emerg, failure)
+                exit(2)
+            }
             let code = Worker(runtime: runtime, listeners: listeners, config: config, shared: workers.count > 1).run()
             exit(code)
         }
@@ -166,6 +172,9 @@ public final class Master {
             let sig = status & 0x7f
             if sig != 0 && sig != 0x7f {
                 log.log(.alert, "worker process \(pid) exited on signal \(sig)")
+            } else if (status >> 8) & 0xff == 2 {  // a worker that cannot start (nginx's fatal code)
+                log.log(.alert, "worker process \(pid) exited with fatal code 2 and cannot be respawned")
+                continue
             } else {
                 log.log(.alert, "worker process \(pid) exited with code \((status >> 8) & 0xff)")
             }
