@@ -21,6 +21,9 @@ public final class Master {
     var stopping = false
     /// Who workers run as (`user`, when the master is root); nil = the master's user.
     public var workerUser: WorkerUser?
+    /// The command line's start-up log (stderr and `logs/error.log`): failures to bind go there too, as nginx
+    /// reports them on the terminal; closed once the sockets are bound.
+    public var earlyLog: ErrorLog?
 
     public init(config: MainConfig, prefix: String, log: ErrorLog) {
         self.config = config
@@ -79,9 +82,11 @@ public final class Master {
                 }
             }
         } catch {
-            log.log(.emerg, "\(error)")
+            (earlyLog.map { log.adding($0) } ?? log).log(.emerg, "\(error)")
             return 1
         }
+        earlyLog?.close()
+        earlyLog = nil
         if config.daemon && !daemonize() { return 1 }
         ErrorLog.pid = getpid()
         writePidFile()

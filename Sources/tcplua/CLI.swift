@@ -124,7 +124,7 @@ struct TCPLua: ParsableCommand {
             log.adding(early).log(.emerg, "\(error)")
             throw ExitCode(1)
         }
-        early.close()
+        master.earlyLog = early
         throw ExitCode(master.serve())
     }
 

@@ -115,6 +115,19 @@ struct AccessLogFormatTests {
         )
     }
 
+    @Test func remoteAddressFollowsEachRecord() {
+        let w = AccessLogLineWriter(format: AccessLogFormat("$remote_addr"), capacity: 8)
+        var r = Self.record()
+        for address: UInt32 in [0, 0x0a00_00ff, 0x0a00_00ff, 0xffff_ffff, 0] {
+            r.remoteAddress = address
+            w.append(r)
+        }
+        #expect(
+            String(decoding: w.buffer.bytes, as: UTF8.self)
+                == "0.0.0.0\n10.0.0.255\n10.0.0.255\n255.255.255.255\n0.0.0.0\n"
+        )
+    }
+
     @Test func decimalsFromIntegers() {
         var b = LineBuffer(capacity: 1)
         defer { b.deallocate() }
@@ -125,6 +138,16 @@ struct AccessLogFormatTests {
         b.appendDecimal(Int.max)
         b.append(32)
         b.appendDecimal(7, width: 3)
-        #expect(String(decoding: b.bytes, as: UTF8.self) == "0 -42 \(Int.max) 007")
+        b.append(32)
+        b.appendDecimal(UInt.max, width: 1)
+        b.append(32)
+        b.appendDecimal(1234, width: 6)
+        var expected = "0 -42 \(Int.max) 007 \(UInt.max) 001234"
+        for v in [9, 10, 99, 100, 101, 999, 1000, 65535, 1_000_000_007] {
+            b.append(32)
+            b.appendDecimal(v)
+            expected += " \(v)"
+        }
+        #expect(String(decoding: b.bytes, as: UTF8.self) == expected)
     }
 }

@@ -327,3 +327,16 @@ def test_unknown_user_fails_t_and_start(make_server):
     r = s2.run(timeout=10)
     assert r.returncode == 1
     assert r.stderr == 'tcplua: [emerg] getgrnam("no_such_group_x") failed in conf/tcplua.conf:1\n', r.stderr
+
+
+def test_bind_failure_is_reported_on_stderr_and_in_the_log_once(make_server):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        s = make_server(OK_CONF.replace("$PORT", str(port)), main="daemon off;\nmaster_process off;\n")
+        r = s.run(timeout=10)
+    assert r.returncode == 1
+    message = f"bind() to 127.0.0.1:{port} failed (98: Address already in use)"
+    assert r.stderr == f"tcplua: [emerg] {message}\n", r.stderr
+    assert len(s.log_lines(re.escape(message))) == 1, s.error_log()

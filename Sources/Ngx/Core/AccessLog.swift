@@ -33,7 +33,7 @@ public final class AccessLogWriter {
         r.nowMs = s.runtime.loop.clock.wallMs
         r.bytesSent = s.bytesSent
         r.bytesReceived = s.bytesReceived
-        if let listen = s.listen {
+        if lines.usesServer, let listen = s.listen {
             r.serverAddress = listen.host
             r.serverPort = listen.port
         }

@@ -41,12 +41,25 @@ final class AccessLogLineWriter {
     private var msec = LineBuffer(capacity: 64)
     private var cachedPid: Int32 = -1
     private var pidDigits = LineBuffer(capacity: 64)
+    /// The last `$remote_addr` written and its text: a keepalive connection's lines repeat it.
+    private var cachedAddress: UInt32 = 0
+    private var address = LineBuffer(capacity: 16)
     /// Where `$pid` comes from: the process's pid as the error log shows it.
     var pid: () -> Int32 = { ErrorLog.pid }
+    /// The format shows `$server_addr` or `$server_port` (the record needs them filled).
+    let usesServer: Bool
+    /// What one line can take, `$server_addr` aside: its literals, 32 bytes per variable, the newline.
+    private let lineBound: Int
 
     init(format: AccessLogFormat, capacity: Int = 64 * 1024) {
         self.format = format
         buffer = LineBuffer(capacity: capacity)
+        usesServer = format.ops.contains { $0 == .variable(.serverAddr) || $0 == .variable(.serverPort) }
+        address.appendDecimal(0)  // "0.0.0.0", the text of cachedAddress
+        for _ in 0..<3 {
+            address.append(UInt8(ascii: "."))
+            address.appendDecimal(0)
+        }
         programCount = format.ops.count * 3
         program = .allocate(capacity: max(programCount, 1))
         for (i, op) in format.ops.enumerated() {
@@ -61,6 +74,7 @@ final class AccessLogLineWriter {
         }
         literals = .allocate(capacity: max(format.literals.count, 1))
         literals.initialize(from: format.literals, count: format.literals.count)
+        lineBound = format.literals.count + 32 * format.ops.count + 1
     }
 
     deinit {
@@ -71,75 +85,119 @@ final class AccessLogLineWriter {
         timeISO8601.deallocate()
         msec.deallocate()
         pidDigits.deallocate()
+        address.deallocate()
     }
 
-    /// Appends one line (with its newline) for `r`.
+    /// Appends one line (with its newline) for `r`: room for it is reserved once, then every byte is written in
+    /// place.
     func append(_ r: AccessLogRecord) {
+        buffer.reserve(lineBound + (usesServer ? r.serverAddress.utf8.count : 0))
+        var p = buffer.end
         var i = 0
         while i < programCount {
             let code = program[i]
             if code < 0 {
-                buffer.append(literals + program[i + 1], program[i + 2])
+                let n = program[i + 2]
+                let from = literals + program[i + 1]
+                if n == 1 {
+                    p[0] = from[0]  // a separator: no memcpy call
+                } else {
+                    p.update(from: from, count: n)
+                }
+                p += n
             } else {
-                append(AccessLogVariable(rawValue: UInt8(truncatingIfNeeded: code)) ?? .unknown, r)
+                p = write(AccessLogVariable(rawValue: UInt8(truncatingIfNeeded: code)) ?? .unknown, r, at: p)
             }
             i += 3
         }
-        buffer.append(10)
+        p[0] = 10
+        buffer.commit(p + 1)
     }
 
-    private func append(_ v: AccessLogVariable, _ r: AccessLogRecord) {
+    /// Writes the value of `v` at `p` (room reserved) and returns the end of it.
+    private func write(
+        _ v: AccessLogVariable,
+        _ r: AccessLogRecord,
+        at p: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8> {
         switch v {
-        case .remoteAddr: appendIPv4(r.remoteAddress)
-        case .remotePort: buffer.appendDecimal(Int(r.remotePort))
+        case .remoteAddr:
+            if r.remoteAddress != cachedAddress {
+                cachedAddress = r.remoteAddress
+                address.removeAll()
+                appendIPv4(r.remoteAddress, to: &address)
+            }
+            return copy(address, to: p)
+        case .remotePort: return DecimalDigits.write(UInt(r.remotePort), at: p)
         case .timeLocal:
             refreshSecond(r.nowMs)
-            buffer.append(timeLocal.base, timeLocal.count)
+            return copy(timeLocal, to: p)
         case .timeISO8601:
             refreshSecond(r.nowMs)
-            buffer.append(timeISO8601.base, timeISO8601.count)
+            return copy(timeISO8601, to: p)
         case .msec:
             if r.nowMs != cachedMs {
                 cachedMs = r.nowMs
                 msec.removeAll()
                 msec.appendSeconds(milliseconds: r.nowMs)
             }
-            buffer.append(msec.base, msec.count)
-        case .requestTime, .sessionTime: buffer.appendSeconds(milliseconds: r.nowMs - r.startMs)
-        case .connection: buffer.appendDecimal(r.connection)
-        case .connectionRequests: buffer.appendDecimal(r.requests)
-        case .bytesSent: buffer.appendDecimal(r.bytesSent)
-        case .bytesReceived: buffer.appendDecimal(r.bytesReceived)
-        case .protocolName: appendASCII("TCP")
-        case .serverAddr: buffer.append(r.serverAddress)
-        case .serverPort: buffer.appendDecimal(Int(r.serverPort))
-        case .status: appendASCII(r.failed ? "500" : "200")
-        case .pid:
-            let p = pid()
-            if p != cachedPid {
-                cachedPid = p
-                pidDigits.removeAll()
-                pidDigits.appendDecimal(Int(p))
+            return copy(msec, to: p)
+        case .requestTime, .sessionTime: return DecimalDigits.writeSeconds(milliseconds: r.nowMs - r.startMs, at: p)
+        case .connection: return DecimalDigits.write(r.connection, at: p)
+        case .connectionRequests: return DecimalDigits.write(r.requests, at: p)
+        case .bytesSent: return DecimalDigits.write(r.bytesSent, at: p)
+        case .bytesReceived: return DecimalDigits.write(r.bytesReceived, at: p)
+        case .protocolName: return copy("TCP", to: p)
+        case .serverAddr:
+            var q = p
+            for b in r.serverAddress.utf8 {
+                q[0] = b
+                q += 1
             }
-            buffer.append(pidDigits.base, pidDigits.count)
-        case .unknown: buffer.append(UInt8(ascii: "-"))
+            return q
+        case .serverPort: return DecimalDigits.write(UInt(r.serverPort), at: p)
+        case .status: return copy(r.failed ? "500" : "200", to: p)
+        case .pid:
+            let pid = pid()
+            if pid != cachedPid {
+                cachedPid = pid
+                pidDigits.removeAll()
+                pidDigits.appendDecimal(Int(pid))
+            }
+            return copy(pidDigits, to: p)
+        case .unknown:
+            p[0] = UInt8(ascii: "-")
+            return p + 1
         }
     }
 
-    /// A static ASCII string (no allocation: string literals are stored as UTF-8).
-    @inline(__always) private func appendASCII(_ s: StaticString) {
-        buffer.append(s.utf8Start, s.utf8CodeUnitCount)
+    /// Copies a cached value to `p`.
+    @inline(__always) private func copy(
+        _ b: LineBuffer,
+        to p: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8> {
+        p.update(from: b.base, count: b.count)
+        return p + b.count
+    }
+
+    /// Copies a static ASCII string (string literals are stored as UTF-8: no allocation) to `p`.
+    @inline(__always) private func copy(
+        _ s: StaticString,
+        to p: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8> {
+        p.update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+        return p + s.utf8CodeUnitCount
     }
 
     /// `a.b.c.d` from a host-order address.
-    private func appendIPv4(_ a: UInt32) {
-        buffer.appendDecimal(Int(a >> 24))
-        buffer.append(UInt8(ascii: "."))
-        buffer.appendDecimal(Int((a >> 16) & 255))
-        buffer.append(UInt8(ascii: "."))
-        buffer.appendDecimal(Int((a >> 8) & 255))
-        buffer.append(UInt8(ascii: "."))
-        buffer.appendDecimal(Int(a & 255))
+    private func appendIPv4(_ a: UInt32, to b: inout LineBuffer) {
+        b.appendDecimal(Int(a >> 24))
+        b.append(UInt8(ascii: "."))
+        b.appendDecimal(Int((a >> 16) & 255))
+        b.append(UInt8(ascii: "."))
+        b.appendDecimal(Int((a >> 8) & 255))
+        b.append(UInt8(ascii: "."))
+        b.appendDecimal(Int(a & 255))
     }
 
     /// Rebuilds the two local-time strings when `ms` is in another second than the cached one.
