@@ -1,5 +1,6 @@
 SHELL := /bin/bash
-# tcplua — `make run` serves examples/seed on 127.0.0.1:6666; `make test` builds and runs every test.
+# tcplua — `make run` serves examples/seed on port 6666 of every interface (the seed says `listen 6666;`);
+# `make test` builds and runs every test.
 # Both install what is missing first (Debian packages, the Python test runner).
 
 SWIFT ?= swift
@@ -33,7 +34,8 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## Serves examples/seed (its config, init_by_lua.lua and test.lua) on 127.0.0.1:6666 in the foreground.
+## Serves examples/seed (its config, init_by_lua.lua and test.lua) in the foreground on port 6666 of every
+## interface (the seed's `listen 6666;`).
 run: release
 	mkdir -p examples/seed/logs
 	$(BIN_RELEASE) -p examples/seed/ -c conf/tcplua.conf -g 'daemon off; error_log stderr info;'

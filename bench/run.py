@@ -170,6 +170,7 @@ def fill(template, **values):
 
 class TCPLua(Peer):
     name = "tcplua"
+    access_log = "access_log off;"
 
     def unavailable(self, w):
         if w.shdict:
@@ -179,9 +180,20 @@ class TCPLua(Peer):
     def command(self, w, port, prefix):
         (prefix / "conf").mkdir(exist_ok=True)
         (prefix / "logs").mkdir(exist_ok=True)
-        conf = fill(BENCH / "tcplua" / "tcplua.conf", PORT=port, WORKERS=w.workers, WORKLOAD_LUA="")
+        conf = fill(BENCH / "tcplua" / "tcplua.conf", PORT=port, WORKERS=w.workers, WORKLOAD_LUA="",
+                    ACCESS_LOG=self.access_log)
         (prefix / "conf" / "tcplua.conf").write_text(conf)
         return [str(TCPLUA), "-p", str(prefix) + "/", "-c", "conf/tcplua.conf"]
+
+
+class TCPLuaAccessLog(TCPLua):
+    """tcplua with the default access log (one line per request to logs/access_tcp.log), on W1 only: its ratio to
+    `tcplua` (access_log off) in the same run is the access log's cost."""
+    name = "tcplua access_log"
+    access_log = "# the default access_log"
+
+    def unavailable(self, w):
+        return "W1 only" if w.key != "W1" else super().unavailable(w)
 
 
 class Floor(Peer):
@@ -303,6 +315,11 @@ def ratios(table, w):
     if isinstance(t, str) or not t:
         return "—"
     parts = []
+    a = table.get("tcplua access_log")
+    if a and not isinstance(a, str):
+        rps = statistics.median(x["rps"] / y["rps"] for x, y in zip(a, t))
+        cpu = statistics.median(x["cpu_us"] / y["cpu_us"] for x, y in zip(a, t))
+        parts.append(f"access log on: {rps:.2f}× rps, {cpu:.2f}× CPU/req of access_log off")
     for name in ("C floor", "HAProxy Lua", "OpenResty Lua"):
         p = table.get(name)
         if isinstance(p, str) or not p:
@@ -336,7 +353,7 @@ def main():
     ap.add_argument("--reps", type=int, help="runs per cell")
     ap.add_argument("--check", action="store_true", help="only check that the peer configs parse")
     args = ap.parse_args()
-    peers = [TCPLua(), Floor(), HAProxy(), OpenResty()]
+    peers = [TCPLua(), TCPLuaAccessLog(), Floor(), HAProxy(), OpenResty()]
     if args.check:
         return check(peers)
     reps, seconds, warmup = (1, 2, 1) if args.quick else (3, 10, 1)

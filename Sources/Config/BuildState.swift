@@ -94,6 +94,8 @@ struct BuildState: Sendable {
     var tcpWideSeen: Set<String> = []
     /// `host:port` of every listen so far, across all servers.
     var listenTexts: Set<String> = []
+    /// Warnings so far, in configuration order.
+    var warnings: [ConfigWarning] = []
 
     /// The settings of the innermost scope: the current server, else the current block.
     var scope: ScopeSettings {

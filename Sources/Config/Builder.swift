@@ -25,6 +25,9 @@ extension BuildState {
             guard tcpWideSeen.insert(key).inserted else { throw d.slotError("is duplicate") }
         }
         try spec.apply(d, &self)
+        if DirectiveTable.notInEffect.contains(d.name) {
+            warnings.append(ConfigWarning("\"\(d.name)\" directive is accepted but has no effect yet", at: d.location))
+        }
     }
 
     /// Block versus `;`, then the argument count.

@@ -42,3 +42,20 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         return "\(message) in \(location)"
     }
 }
+
+/// Something loading accepted but wants the user to know, printed as nginx prints `[warn]` messages:
+/// `"resolver" directive is accepted but has no effect yet in conf/tcplua.conf:12`.
+public struct ConfigWarning: Sendable, Equatable, CustomStringConvertible {
+    /// The message without its location.
+    public var message: String
+    /// Where it applies.
+    public var location: SourceLocation
+
+    public init(_ message: String, at location: SourceLocation) {
+        self.message = message
+        self.location = location
+    }
+
+    /// `message in file:line`, or `message in command line`.
+    public var description: String { "\(message) in \(location)" }
+}

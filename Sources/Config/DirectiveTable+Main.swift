@@ -19,6 +19,13 @@ extension DirectiveTable {
             guard let ms = ConfigValue.milliseconds(d.args[0]) else { throw d.slotError("invalid value") }
             state.main.workerShutdownTimeout = ms
         },
+        DirectiveSpec("user", .main, .range(1, 2)) { d, state throws(ConfigError) in
+            state.main.user = UserSetting(
+                user: d.args[0],
+                group: d.args.count > 1 ? d.args[1] : nil,
+                location: d.location
+            )
+        },
         DirectiveSpec("env", .main, .exactly(1), .multiple) { d, state throws(ConfigError) in
             state.main.env.append(d.args[0])
         },

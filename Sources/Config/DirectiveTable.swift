@@ -87,7 +87,8 @@ public enum DirectiveTable {
     /// Every directive name, sorted (plus `include`, which the parser handles).
     public static var names: [String] { (all.map(\.name) + ["include"]).sorted() }
 
-    /// Directives (and `listen` parameters) that are parsed, checked and stored, but have no effect yet.
+    /// Directives that are parsed, checked and stored, but have no effect yet: loading warns about each use
+    /// (`MainConfig.warnings`).
     public static var acceptedNotInEffect: [String] {
         [
             "use", "multi_accept", "accept_mutex", "env",
@@ -100,6 +101,9 @@ public enum DirectiveTable {
             "lua_max_running_timers", "lua_load_resty_core",
         ]
     }
+
+    /// `acceptedNotInEffect` as a set, for the builder.
+    static let notInEffect: Set<String> = Set(acceptedNotInEffect)
 
     /// The `n`th argument of every row helper below; the builder has already checked the count.
     static func arg(_ directive: Directive, _ index: Int = 0) -> String { directive.args[index] }

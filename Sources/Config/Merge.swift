@@ -12,6 +12,7 @@ extension BuildState {
         }
         main.tcp = tcp
         main.hasTcpBlock = tcpBlock.present || streamBlock.present
+        main.warnings = warnings
         return main
     }
 
@@ -47,7 +48,7 @@ extension BuildState {
         c.accessRules = s.accessRules ?? []
         c.errorLogs = s.errorLogs ?? main.errorLogs
         switch s.accessLog {
-        case nil: c.accessLog = AccessLog()
+        case nil: c.accessLog = draft.isStream ? nil : AccessLog()  // nginx's stream module logs nothing by default
         case .off: c.accessLog = nil
         case .on(let log): c.accessLog = log
         }

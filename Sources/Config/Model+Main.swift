@@ -55,11 +55,45 @@ public struct MainConfig: Sendable {
     public var workerShutdownTimeout: Int?
     /// `env VAR[=VALUE]` entries as written.
     public var env: [String] = []
+    /// `user USER [GROUP]`: who the workers run as when the master is root; nil = unchanged.
+    public var user: UserSetting?
     /// `tcp { }` and `stream { }` merged.
     public var tcp: TcpConfig = TcpConfig()
     /// True when the configuration has a `tcp { }` or a `stream { }` block.
     public var hasTcpBlock: Bool = false
+    /// What loading found worth a `[warn]` (directives accepted but not in effect), in configuration order.
+    public var warnings: [ConfigWarning] = []
 
     /// The configuration of an empty file.
     public init() {}
+}
+
+/// `user USER [GROUP]` as written; the names are looked up when the server starts (and by `-t`).
+public struct UserSetting: Sendable, Equatable {
+    /// The user name.
+    public var user: String
+    /// The group name; nil = the user's primary group.
+    public var group: String?
+    /// Where the directive is, for its messages.
+    public var location: SourceLocation
+
+    public init(user: String, group: String? = nil, location: SourceLocation) {
+        self.user = user
+        self.group = group
+        self.location = location
+    }
+}
+
+extension TcpConfig {
+    /// `lua_package_path` with `$prefix` and `${prefix}` replaced by `prefix` (which ends with `/`, as nginx's
+    /// prefix does: `$prefix/lua/?.lua` and `${prefix}lua/?.lua` both work), as OpenResty documents.
+    public func packagePath(prefix: String) -> String? { packagePath.map { Self.expandingPrefix($0, prefix) } }
+
+    /// `lua_package_cpath`, expanded like `packagePath(prefix:)`.
+    public func packageCPath(prefix: String) -> String? { packageCPath.map { Self.expandingPrefix($0, prefix) } }
+
+    /// `path` with every `${prefix}` and `$prefix` replaced by `prefix`.
+    static func expandingPrefix(_ path: String, _ prefix: String) -> String {
+        path.replacing("${prefix}", with: prefix).replacing("$prefix", with: prefix)
+    }
 }

@@ -19,6 +19,11 @@ public final class Master {
     /// Worker pids by slot (0 = not running).
     var workers: [pid_t] = []
     var stopping = false
+    /// Who workers run as (`user`, when the master is root); nil = the master's user.
+    public var workerUser: WorkerUser?
+    /// The command line's start-up log (stderr and `logs/error.log`): failures to bind go there too, as nginx
+    /// reports them on the terminal; closed once the sockets are bound.
+    public var earlyLog: ErrorLog?
 
     public init(config: MainConfig, prefix: String, log: ErrorLog) {
         self.config = config
@@ -34,7 +39,7 @@ public final class Master {
         runtime = NgxRuntime(loop: try EventLoop(), vm: vm, log: log, prefix: prefix)
         runtime.workerConnections = config.workerConnections
         let tcp = config.tcp
-        vm.setPackagePath(tcp.packagePath, cpath: tcp.packageCPath)
+        vm.setPackagePath(tcp.packagePath(prefix: prefix), cpath: tcp.packageCPath(prefix: prefix))
         for (name, zone) in try SharedZones.map(tcp.sharedDicts) { runtime.addSharedDict(name: name, zone: zone) }
         if let initSrc = tcp.initByLua {
             runtime.phase = .initByLua
@@ -55,8 +60,8 @@ public final class Master {
         }
         if tcp.servers.contains(where: { !$0.codeCache }) {
             log.log(.alert, "lua_code_cache is off; this will hurt performance")
-            let packagePath = tcp.packagePath
-            let packageCPath = tcp.packageCPath
+            let packagePath = tcp.packagePath(prefix: prefix)
+            let packageCPath = tcp.packageCPath(prefix: prefix)
             let initCode = tcp.initByLua.map { LuaHandler(source: $0, codeCache: false, prefix: prefix) }
             runtime.freshVMSetup = { fresh in
                 fresh.setPackagePath(packagePath, cpath: packageCPath)
@@ -93,9 +98,11 @@ public final class Master {
                 }
             }
         } catch {
-            log.log(.emerg, "\(error)")
+            (earlyLog.map { log.adding($0) } ?? log).log(.emerg, "\(error)")
             return 1
         }
+        earlyLog?.close()
+        earlyLog = nil
         if config.daemon && !daemonize() { return 1 }
         ErrorLog.pid = getpid()
         writePidFile()
@@ -162,6 +169,10 @@ public final class Master {
         }
         if pid == 0 {  // signals stay blocked: the worker's own signalfd takes them from here
             ErrorLog.pid = getpid()
+            if let user = workerUser, let failure = user.apply() {
+                log.log(.emerg, failure)
+                exit(2)
+            }
             let code = Worker(runtime: runtime, listeners: listeners, config: config, shared: workers.count > 1).run()
             exit(code)
         }
@@ -182,6 +193,9 @@ public final class Master {
             let sig = status & 0x7f
             if sig != 0 && sig != 0x7f {
                 log.log(.alert, "worker process \(pid) exited on signal \(sig)")
+            } else if (status >> 8) & 0xff == 2 {  // a worker that cannot start (nginx's fatal code)
+                log.log(.alert, "worker process \(pid) exited with fatal code 2 and cannot be respawned")
+                continue
             } else {
                 log.log(.alert, "worker process \(pid) exited with code \((status >> 8) & 0xff)")
             }

@@ -8,7 +8,10 @@ import Server
 /// `-e FILE|stderr`, `-g 'directives;'`, `-v`, `-V`, `-h`/`-?`.
 @main
 struct TCPLua: ParsableCommand {
-    static let version = "0.1.0"
+    static let version = "0.2.0"
+    /// The nginx release whose behaviour tcplua follows: `-v` names it after tcplua's own, as Tengine does,
+    /// because tools written for nginx read that number.
+    static let nginxVersion = "1.22.1"
 
     static let configuration = CommandConfiguration(
         commandName: "tcplua",
@@ -21,13 +24,24 @@ struct TCPLua: ParsableCommand {
     @Flag(name: .customShort("t"), help: "test configuration and exit") var test = false
     @Flag(name: .customShort("T"), help: "test configuration, dump it and exit") var testDump = false
     @Flag(name: .customShort("q"), help: "suppress non-error messages during configuration testing") var quiet = false
-    @Option(name: .customShort("s"), help: "send signal to a master process: stop, quit, reopen, reload") var signal:
-        String?
-    @Option(name: .customShort("p"), help: "set prefix path (default: current directory)") var prefix: String?
-    @Option(name: .customShort("e"), help: "set error log file (default: logs/error.log)") var errorLog: String?
-    @Option(name: .customShort("c"), help: "set configuration file (default: conf/tcplua.conf)") var conf =
+    @Option(
+        name: .customShort("s"),
+        help: ArgumentHelp("send signal to a master process: stop, quit, reopen (reload: not yet)", valueName: "signal")
+    ) var signal: String?
+    @Option(
+        name: .customShort("p"),
+        help: ArgumentHelp("set prefix path (default: the current directory)", valueName: "prefix")
+    ) var prefix: String?
+    @Option(
+        name: .customShort("e"),
+        help: ArgumentHelp("set error log file, or stderr (default: logs/error.log)", valueName: "file")
+    ) var errorLog: String?
+    @Option(name: .customShort("c"), help: ArgumentHelp("set configuration file", valueName: "file")) var conf =
         "conf/tcplua.conf"
-    @Option(name: .customShort("g"), help: "set global directives out of configuration file") var globals: String?
+    @Option(
+        name: .customShort("g"),
+        help: ArgumentHelp("set global directives out of configuration file", valueName: "directives")
+    ) var globals: String?
 
     /// nginx accepts `-?`; ArgumentParser does not, so it is rewritten to `-h` before parsing.
     static func main() {
@@ -42,7 +56,7 @@ struct TCPLua: ParsableCommand {
 
     func run() throws {
         if showVersion || showConfigure {
-            printErr("tcplua version: tcplua/\(TCPLua.version)")
+            printErr("tcplua version: tcplua/\(TCPLua.version) (nginx/\(TCPLua.nginxVersion))")
             if showConfigure {
                 printErr("built with LuaJIT (OpenResty branch, libluajit2-5.1) and Swift 6")
                 printErr("configure arguments: --prefix=. --conf-path=conf/tcplua.conf --pid-path=logs/tcplua.pid")
@@ -51,19 +65,28 @@ struct TCPLua: ParsableCommand {
         }
         let prefixPath = resolvedPrefix()
         let confShown = conf.hasPrefix("/") ? conf : prefixPath + conf
+        let testing = test || testDump
         let early = earlyLog(prefixPath)
-
-        let config: MainConfig
-        do {
-            config = try ConfigLoader.load(path: conf, prefix: prefixPath, overrides: globals)
-        } catch {
-            early.log(.emerg, "\(error)")
-            if test || testDump { printErr("tcplua: configuration file \(confShown) test failed") }
+        if signal == "reload" {
+            early.log(.error, Signals.reloadNotSupported)
             throw ExitCode(1)
         }
-        if let signal { throw ExitCode(Signals.send(signal, config: config, prefix: prefixPath, log: early)) }
 
-        if test || testDump {
+        let config: MainConfig
+        let user: WorkerUser?
+        do {
+            config = try ConfigLoader.load(path: conf, prefix: prefixPath, overrides: globals)
+            if let signal { throw ExitCode(Signals.send(signal, config: config, prefix: prefixPath, log: early)) }
+            user = try startupChecks(config, log: early, warn: !(testing && quiet))
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            early.log(.emerg, "\(error)")
+            if testing { printErr("tcplua: configuration file \(confShown) test failed") }
+            throw ExitCode(1)
+        }
+
+        if testing {
             let master = Master(config: config, prefix: prefixPath, log: early)
             do {
                 try master.prepare()
@@ -94,13 +117,14 @@ struct TCPLua: ParsableCommand {
             throw ExitCode(1)
         }
         let master = Master(config: config, prefix: prefixPath, log: log)
+        master.workerUser = user
         do {
             try master.prepare()
         } catch {
-            log.log(.emerg, "\(error)")
-            if !config.errorLogs.contains(where: { $0.path == "stderr" }) { early.log(.emerg, "\(error)") }
+            log.adding(early).log(.emerg, "\(error)")
             throw ExitCode(1)
         }
+        master.earlyLog = early
         throw ExitCode(master.serve())
     }
 
@@ -115,19 +139,6 @@ struct TCPLua: ParsableCommand {
             p = p.isEmpty ? cwd : cwd + "/" + p
         }
         return p.hasSuffix("/") ? p : p + "/"
-    }
-
-    /// The log for messages before the config's own logs are open: stderr, or `-e FILE`.
-    func earlyLog(_ prefix: String) -> ErrorLog {
-        let log = ErrorLog.stderr(level: .notice)
-        if let e = errorLog, e != "stderr" {
-            try? log.open(
-                [LogTarget(path: "stderr", level: .notice), LogTarget(path: e, level: .notice)],
-                prefix: prefix
-            )
-        }
-        log.linePrefix = "tcplua: "
-        return log
     }
 }
 

@@ -2,10 +2,15 @@ import Config
 import Glibc
 import Ngx
 
-/// `tcplua -s stop|quit|reopen|reload`: signals the master named in the pid file.
+/// `tcplua -s stop|quit|reopen`: signals the master named in the pid file. `reload` is refused until reload
+/// exists (the master would only log that it ignores HUP, and the caller would believe the new config is live).
 enum Signals {
+    /// What `-s reload` prints (and exits 1).
+    static let reloadNotSupported =
+        "reload is not supported yet: restart tcplua (-s quit, then start it again) to apply a new configuration"
+
     static func send(_ name: String, config: MainConfig, prefix: String, log: ErrorLog) -> Int32 {
-        let map: [String: Int32] = ["stop": SIGTERM, "quit": SIGQUIT, "reopen": SIGUSR1, "reload": SIGHUP]
+        let map: [String: Int32] = ["stop": SIGTERM, "quit": SIGQUIT, "reopen": SIGUSR1]
         guard let sig = map[name] else {
             log.log(.emerg, "invalid option: \"-s \(name)\"")
             return 1

@@ -181,6 +181,19 @@ import Testing
         #expect(config.tcp.servers[1].accessLog == nil)
     }
 
+    @Test func accessLogIsOnInTcpAndOffInStream() throws {
+        let config = try load(
+            """
+            tcp { server { listen 1; } }
+            stream { server { listen 2; } server { listen 3; access_log logs/s.log; } }
+            """
+        )
+        let logs = config.tcp.servers.map(\.accessLog)
+        #expect(logs == [AccessLog(), nil, AccessLog(path: "logs/s.log")])
+        let inherited = try load("stream { access_log logs/b.log; server { listen 4; } }")
+        #expect(inherited.tcp.servers.map(\.accessLog) == [AccessLog(path: "logs/b.log")])
+    }
+
     @Test func acceptedNotInEffectNamesAreKnown() {
         let known = Set(DirectiveTable.names)
         for entry in DirectiveTable.acceptedNotInEffect {

@@ -73,8 +73,10 @@ import Testing
 }
 
 /// The core's waits in-process, with the manual clock: a print that waited, read timeouts that count from the
-/// last bytes, and send_timeout in every state of the thread.
-@Suite(.serialized) struct CoreWaitTests {
+/// last bytes, and send_timeout in every state of the thread. Nested in the serialized suite: the runtime is a
+/// per-process singleton, so no two in-process tests may run at once.
+extension SessionTimingTests {
+@Suite struct CoreWaitTests {
     @Test func aPrintThatWaitedResumesWithBytesOkOnceTheClientDrains() throws {
         let code = """
             local chunk = string.rep('x', 65536)
@@ -164,4 +166,5 @@ import Testing
         t.advance(ms: 1_000)
         #expect(t.global("result") == "timeout nil closed")
     }
+}
 }

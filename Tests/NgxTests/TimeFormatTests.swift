@@ -39,21 +39,4 @@ import Testing
     @Test func utcDateTime() {
         #expect(TimeFormat.dateTime(1_290_079_655, utc: true) == "2010-11-18 11:27:35")
     }
-
-    @Test func secondsFromMilliseconds() {
-        #expect(AccessLogWriter.seconds(1_234) == "1.234")
-        #expect(AccessLogWriter.seconds(5) == "0.005")
-        #expect(AccessLogWriter.seconds(1_290_079_655_050) == "1290079655.050")
-    }
-
-    @Test func accessLogFormatSplitsVariables() {
-        let parts = AccessLogWriter.parse("$remote_addr - ${msec}x $bad-")
-        let rendered = parts.map { p -> String in
-            switch p {
-            case .text(let t): return "T(\(t))"
-            case .variable(let v): return "V(\(v))"
-            }
-        }
-        #expect(rendered == ["V(remote_addr)", "T( - )", "V(msec)", "T(x )", "V(bad)", "T(-)"])
-    }
 }

@@ -10,7 +10,7 @@ from conftest import ROOT, Server
 
 ECHO = """
 tcp {
-    access_log off;
+    $ACCESS_LOG
     server {
         listen 127.0.0.1:$PORT;
         process_by_lua_block {
@@ -38,9 +38,9 @@ def preload(tmp_path_factory):
     return out
 
 
-def allocations(tmp_path, preload, requests, connections=4):
+def allocations(tmp_path, preload, requests, access_log, connections=4):
     """Runs `requests` echo round trips per connection and returns the server's allocation count at exit."""
-    server = Server(tmp_path, ECHO.replace("tcp {", INIT, 1), main=MAIN)
+    server = Server(tmp_path, ECHO.replace("tcp {", INIT, 1).replace("$ACCESS_LOG", access_log), main=MAIN)
     count_file = tmp_path / "count"
     env = {"LD_PRELOAD": str(preload), "MALLOC_COUNT_FILE": str(count_file), "PATH": "/usr/bin:/bin"}
     server.proc = subprocess.Popen(server.cmd(), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -63,9 +63,13 @@ def allocations(tmp_path, preload, requests, connections=4):
     return int(files[0].read_text())
 
 
-def test_no_allocation_per_request_in_steady_state(tmp_path, preload):
-    few = allocations(tmp_path / "few", preload, 200)
-    many = allocations(tmp_path / "many", preload, 2200)
+@pytest.mark.parametrize("access_log", ["access_log off;", "# the default access log"])
+def test_no_allocation_per_request_in_steady_state(tmp_path, preload, access_log):
+    few = allocations(tmp_path / "few", preload, 200, access_log)
+    many = allocations(tmp_path / "many", preload, 2200, access_log)
+    if "off" not in access_log:
+        lines = (tmp_path / "many" / "logs" / "access_tcp.log").read_text().splitlines()
+        assert len(lines) >= 4 * 2200, len(lines)
     extra_requests = 4 * 2000
     per_request = (many - few) / extra_requests
     print(f"allocations: {few} for 800 requests, {many} for 8800: {per_request:.4f} per request")

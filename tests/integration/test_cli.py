@@ -107,10 +107,86 @@ def test_T_dumps_configuration(make_server):
     assert s.conf_text in r.stdout
 
 
-def test_v_prints_version():
-    r = subprocess.run([BIN, "-v"], capture_output=True, text=True, timeout=10)
+def test_v_prints_version_and_the_nginx_it_follows():
+    for flag in ("-v", "-V"):
+        r = subprocess.run([BIN, flag], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 0
+        assert r.stderr.splitlines()[0] == "tcplua version: tcplua/0.2.0 (nginx/1.22.1)", r.stderr
+    assert r.stderr.count("\n") > 1  # -V adds the configure options
+
+
+def test_h_shows_value_names_and_each_default_once():
+    r = subprocess.run([BIN, "-h"], capture_output=True, text=True, timeout=10)
     assert r.returncode == 0
-    assert re.fullmatch(r"tcplua version: tcplua/\S+\n", r.stderr), r.stderr
+    for option in ("-s <signal>", "-p <prefix>", "-c <file>", "-e <file>", "-g <directives>"):
+        assert option in r.stdout, r.stdout
+    text = " ".join(r.stdout.split())
+    assert text.count("(default: conf/tcplua.conf)") == 1, r.stdout
+    assert text.count("default:") == 3, r.stdout  # -p, -e, -c
+
+
+def test_s_reload_says_it_is_not_supported(make_server):
+    s = make_server(OK_CONF)
+    r = s.run("-s", "reload")
+    assert r.returncode == 1
+    assert r.stderr == "tcplua: [error] reload is not supported yet: restart tcplua (-s quit, then start it again) " \
+        "to apply a new configuration\n", r.stderr
+
+
+def test_t_warns_for_directives_accepted_but_not_in_effect(make_server):
+    s = make_server(lua_server('ngx.say(1)', extra_server="resolver 8.8.8.8;\nlua_socket_pool_size 4;",
+                               extra_tcp="lua_max_pending_timers 8;"))
+    r = s.run("-t")
+    assert r.returncode == 0, r.stderr
+    warnings = [l for l in r.stderr.splitlines() if "[warn]" in l]
+    assert warnings == [
+        'tcplua: [warn] "lua_max_pending_timers" directive is accepted but has no effect yet in conf/tcplua.conf:6',
+        'tcplua: [warn] "resolver" directive is accepted but has no effect yet in conf/tcplua.conf:9',
+        'tcplua: [warn] "lua_socket_pool_size" directive is accepted but has no effect yet in conf/tcplua.conf:10',
+    ], r.stderr
+    assert r.stderr.splitlines()[-1] == f"tcplua: configuration file {conf_path(s)} test is successful"
+    quiet = s.run("-t", "-q")
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+
+
+def test_start_logs_the_warnings_too(tcplua):
+    s = tcplua(lua_server('ngx.say(1)', extra_server="resolver 8.8.8.8;"))
+    assert s.connect().recv_all() == b"1\n"
+    s.stop()
+    lines = s.log_lines(r'"resolver" directive is accepted but has no effect yet in conf/tcplua\.conf:9$')
+    assert len(lines) == 1, s.error_log()
+    assert re.match(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[warn\] \d+#0: ", lines[0]), lines[0]
+
+
+def test_bad_directive_without_e_goes_to_logs_error_log_in_nginx_format(make_server):
+    main = "daemon off;\nmaster_process off;\n"
+    s = make_server("tcp {\n    foo bar;\n}\n", main=main)
+    r = s.run(timeout=10)
+    assert r.returncode == 1
+    assert r.stderr == 'tcplua: [emerg] unknown directive "foo" in conf/tcplua.conf:4\n', r.stderr
+    lines = s.error_log().splitlines()
+    assert len(lines) == 1, lines
+    assert re.fullmatch(r'\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#0: unknown directive "foo" in conf/tcplua\.conf:4',
+                        lines[0]), lines[0]
+
+
+def test_bad_lua_at_start_is_logged_once_per_destination(make_server):
+    main = "daemon off;\nmaster_process off;\nerror_log logs/error.log info;\n"
+    s = make_server(lua_server("local x = = 1"), main=main)
+    r = s.run(timeout=10)
+    assert r.returncode == 1
+    assert len([l for l in r.stderr.splitlines() if "[emerg]" in l]) == 1, r.stderr
+    assert r.stderr.startswith("tcplua: [emerg] "), r.stderr
+    assert len(s.log_lines(r"\[emerg\] \d+#0: .*unexpected symbol")) == 1, s.error_log()
+
+
+def test_start_without_logs_directory_still_reports_on_stderr(make_server):
+    s = make_server("tcp {\n    foo;\n}\n", main="daemon off;\n")
+    (s.prefix / "logs").rmdir()
+    r = s.run(timeout=10)
+    assert r.returncode == 1
+    assert r.stderr == 'tcplua: [emerg] unknown directive "foo" in conf/tcplua.conf:3\n', r.stderr
+    assert not (s.prefix / "logs").exists()
 
 
 def test_g_adds_main_directives(make_server):
@@ -205,3 +281,62 @@ def test_master_restarts_killed_worker(tcplua):
         for w in leftover:
             os.kill(w, signal.SIGKILL)
     assert leftover == [], "workers outlived the master"
+
+
+USER_MAIN = "daemon off;\nmaster_process on;\nworker_processes 1;\nerror_log logs/error.log info;\npid logs/tcplua.pid;\n"
+
+
+def _uid(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("Uid:"):
+            return [int(x) for x in line.split()[1:]]
+
+
+def _gid(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("Gid:"):
+            return [int(x) for x in line.split()[1:]]
+
+
+def test_user_directive_switches_the_workers(tcplua):
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    s = tcplua(lua_server('ngx.log(ngx.INFO, "served") ngx.say("hi")'), main="user nobody;\n" + USER_MAIN)
+    assert s.connect().recv_all() == b"hi\n"  # served: the worker is past its set-up
+    workers = children(s.proc.pid)
+    assert len(workers) == 1, workers
+    if os.geteuid() != 0:
+        assert s.log_lines(r'\[warn\] .*the "user" directive makes sense only if the master process runs with '
+                           r'super-user privileges, ignored in conf/tcplua\.conf:1')
+        return
+    assert _uid(workers[0]) == [nobody.pw_uid] * 4
+    assert _gid(workers[0]) == [nobody.pw_gid] * 4
+    assert _uid(s.proc.pid)[0] == 0  # the master stays root
+    s.wait_log(r"\[info\] .*served")  # the worker still writes to the log the master opened
+
+
+def test_unknown_user_fails_t_and_start(make_server):
+    if os.geteuid() != 0:
+        return  # not root: the directive is ignored
+    s = make_server(OK_CONF, main="user no_such_user_x;\n" + USER_MAIN)
+    r = s.run("-t")
+    assert r.returncode == 1
+    assert 'tcplua: [emerg] getpwnam("no_such_user_x") failed in conf/tcplua.conf:1' in r.stderr, r.stderr
+    assert f"tcplua: configuration file {conf_path(s)} test failed" in r.stderr
+    s2 = make_server(OK_CONF, main="user nobody no_such_group_x;\n" + USER_MAIN)
+    r = s2.run(timeout=10)
+    assert r.returncode == 1
+    assert r.stderr == 'tcplua: [emerg] getgrnam("no_such_group_x") failed in conf/tcplua.conf:1\n', r.stderr
+
+
+def test_bind_failure_is_reported_on_stderr_and_in_the_log_once(make_server):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        s = make_server(OK_CONF.replace("$PORT", str(port)), main="daemon off;\nmaster_process off;\n")
+        r = s.run(timeout=10)
+    assert r.returncode == 1
+    message = f"bind() to 127.0.0.1:{port} failed (98: Address already in use)"
+    assert r.stderr == f"tcplua: [emerg] {message}\n", r.stderr
+    assert len(s.log_lines(re.escape(message))) == 1, s.error_log()

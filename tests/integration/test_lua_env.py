@@ -97,6 +97,20 @@ def test_package_path_user_module_and_default_path(tcplua):
     assert s.connect().recv_all() == b"from mymod table\n"
 
 
+def test_prefix_variable_in_package_paths(tcplua):
+    s = tcplua(lua_server('local a, b = require "mymod", require "other" ngx.say(a.hello(), " ", b)\n'
+                          'ngx.say(package.path) ngx.say(package.cpath)',
+                          extra_tcp="lua_package_path '$prefix/lua/?.lua;${prefix}mods/?.lua;;';\n"
+                                    "lua_package_cpath '${prefix}lib/?.so;;';"),
+               files={"lua/mymod.lua": 'return { hello = function() return "from mymod" end }\n',
+                      "mods/other.lua": 'return "other"\n'})
+    lines = s.connect().recv_all().decode().splitlines()
+    prefix = str(s.prefix) + "/"
+    assert lines[0] == "from mymod other"
+    assert lines[1].startswith(f"{prefix}/lua/?.lua;{prefix}mods/?.lua;"), lines[1]
+    assert lines[2].startswith(f"{prefix}lib/?.so;"), lines[2]
+
+
 def test_user_netutil_wins_over_builtin(tcplua):
     s = tcplua(lua_server('local n = require "netutil" ngx.say(tostring(n.mine), " ", n.packint32(1))',
                           extra_tcp="lua_package_path '$PREFIX/lua/?.lua;;';"),

@@ -3,19 +3,21 @@ import Glibc
 
 /// The error log: nginx's line format, written unbuffered to each target whose level admits the message.
 ///     2026/11/25 10:00:00 [error] 1234#0: *5 [lua] handler.lua:12: message, client: 127.0.0.1, server: 0.0.0.0:6666
+/// The command line's own messages to stderr take nginx's short form instead (`tcplua: [emerg] message`): that
+/// is a property of the target (`addCommandLineStderr`), so one message reaches a file and the terminal once each.
 public final class ErrorLog {
     struct Target {
         var path: String
         var fd: Int32
         var level: LogLevel
+        /// "tcplua: " for the command line's stderr, nil for nginx's line format.
+        var commandPrefix: String? = nil
     }
     private var targets: [Target] = []
     /// The most verbose level any target writes: a cheap filter before formatting.
     public private(set) var maxLevel: LogLevel = .error
     /// This process's pid as lines show it; a worker updates it after the fork.
     nonisolated(unsafe) public static var pid: Int32 = getpid()
-    /// When set, lines are "tcplua: [emerg] message": the command line's own messages, as nginx prints them.
-    public var linePrefix = ""
     private var cachedSecond = -1
     private var cachedTime = ""
     /// Wall clock in ms; a worker points it at its loop's cached clock.
@@ -35,6 +37,38 @@ public final class ErrorLog {
         let log = ErrorLog()
         log.targets = [Target(path: "stderr", fd: 2, level: level)]
         log.maxLevel = level
+        return log
+    }
+
+    /// Adds stderr in the command line's form, `tcplua: [level] message`, for messages at `level` or more severe
+    /// (nginx prints up to `warn` there while starting).
+    public func addCommandLineStderr(prefix: String = "tcplua: ", level: LogLevel = .warn) {
+        add(Target(path: "stderr", fd: 2, level: level, commandPrefix: prefix))
+    }
+
+    /// Adds a file in nginx's line format if it can be opened; false (and nothing added) if not.
+    @discardableResult
+    public func addFileIfPossible(_ path: String, prefix: String, level: LogLevel) -> Bool {
+        let full = ErrorLog.resolve(path, prefix: prefix)
+        let fd = Glibc.open(full, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        add(Target(path: full, fd: fd, level: level))
+        return true
+    }
+
+    private func add(_ t: Target) {
+        targets.append(t)
+        maxLevel = targets.map(\.level).max() ?? .error
+    }
+
+    /// A log writing to `self`'s targets and to those of `other` that write elsewhere (a file both name is
+    /// written once; a stderr target of `self` replaces `other`'s). The descriptors stay owned by the two logs.
+    public func adding(_ other: ErrorLog) -> ErrorLog {
+        let log = ErrorLog()
+        log.wallMs = wallMs
+        for t in targets { log.add(t) }
+        let paths = Set(targets.map(\.path))
+        for t in other.targets where !paths.contains(t.path) { log.add(t) }
         return log
     }
 
@@ -83,26 +117,33 @@ public final class ErrorLog {
             cachedSecond = sec
             cachedTime = TimeFormat.errorLog(sec)
         }
-        var line =
-            linePrefix.isEmpty
-            ? cachedTime + " [" + level.name + "] " + String(ErrorLog.pid) + "#0: "
-            : linePrefix + "[" + level.name + "] "
-        if connection > 0 { line += "*" + String(connection) + " " }
-        line += message
-        line += context
-        line += "\n"
-        var bytes = line
-        bytes.withUTF8 { buf in
-            for t in targets where level <= t.level {
-                var off = 0
-                while off < buf.count {
-                    let r = Glibc.write(t.fd, buf.baseAddress! + off, buf.count - off)
-                    if r <= 0 {
-                        if r < 0 && errno == EINTR { continue }
-                        break
-                    }
-                    off += r
+        var body = connection > 0 ? "*" + String(connection) + " " : ""
+        body += message
+        body += context
+        body += "\n"
+        var full: String?
+        for t in targets where level <= t.level {
+            if let p = t.commandPrefix {
+                ErrorLog.write(p + "[" + level.name + "] " + body, to: t.fd)
+            } else {
+                if full == nil { full = cachedTime + " [" + level.name + "] " + String(ErrorLog.pid) + "#0: " + body }
+                ErrorLog.write(full!, to: t.fd)
+            }
+        }
+    }
+
+    /// Writes all of `line` (retrying on EINTR and short writes).
+    private static func write(_ line: String, to fd: Int32) {
+        var line = line
+        line.withUTF8 { buf in
+            var off = 0
+            while off < buf.count {
+                let r = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if r <= 0 {
+                    if r < 0 && errno == EINTR { continue }
+                    break
                 }
+                off += r
             }
         }
     }

@@ -1,0 +1,255 @@
+import Glibc
+
+/// What one access-log line shows: the values `AccessLogWriter.write(session:)` takes from a light session.
+public struct AccessLogRecord {
+    /// The client's IPv4 address, host order.
+    public var remoteAddress: UInt32 = 0
+    public var remotePort: UInt16 = 0
+    /// The connection's serial number.
+    public var connection: Int = 0
+    /// Light sessions so far on the connection, this one included.
+    public var requests: Int = 1
+    /// When the light session started and when it ended (wall clock, ms).
+    public var startMs: Int64 = 0
+    public var nowMs: Int64 = 0
+    public var bytesSent: Int = 0
+    public var bytesReceived: Int = 0
+    /// The accepting `listen` address and port as configured.
+    public var serverAddress: String = ""
+    public var serverPort: UInt16 = 0
+    /// The session's output failed: `$status` is 500.
+    public var failed = false
+
+    public init() {}
+}
+
+/// Writes lines of one compiled format into a byte buffer. Time strings are cached and rebuilt only when the
+/// clock passes a second (`$time_local`, `$time_iso8601`) or a millisecond (`$msec`), as nginx caches
+/// `ngx_cached_http_log_time`; the pid's digits are rebuilt only when `ErrorLog.pid` changes (after a fork).
+final class AccessLogLineWriter {
+    let format: AccessLogFormat
+    var buffer: LineBuffer
+    /// The format's ops flattened to three words each (variable code or -1 for a literal, start, count) and its
+    /// literal bytes, in memory of their own: walking them is plain pointer reads, even in a debug build.
+    private let program: UnsafeMutablePointer<Int>
+    private let programCount: Int
+    private let literals: UnsafeMutablePointer<UInt8>
+    private var cachedSecond = Int64.min
+    private var timeLocal = LineBuffer(capacity: 64)
+    private var timeISO8601 = LineBuffer(capacity: 64)
+    private var cachedMs = Int64.min
+    private var msec = LineBuffer(capacity: 64)
+    private var cachedPid: Int32 = -1
+    private var pidDigits = LineBuffer(capacity: 64)
+    /// The last `$remote_addr` written and its text: a keepalive connection's lines repeat it.
+    private var cachedAddress: UInt32 = 0
+    private var address = LineBuffer(capacity: 16)
+    /// Where `$pid` comes from: the process's pid as the error log shows it.
+    var pid: () -> Int32 = { ErrorLog.pid }
+    /// The format shows `$server_addr` or `$server_port` (the record needs them filled).
+    let usesServer: Bool
+    /// What one line can take, `$server_addr` aside: its literals, 32 bytes per variable, the newline.
+    private let lineBound: Int
+
+    init(format: AccessLogFormat, capacity: Int = 64 * 1024) {
+        self.format = format
+        buffer = LineBuffer(capacity: capacity)
+        usesServer = format.ops.contains { $0 == .variable(.serverAddr) || $0 == .variable(.serverPort) }
+        address.appendDecimal(0)  // "0.0.0.0", the text of cachedAddress
+        for _ in 0..<3 {
+            address.append(UInt8(ascii: "."))
+            address.appendDecimal(0)
+        }
+        programCount = format.ops.count * 3
+        program = .allocate(capacity: max(programCount, 1))
+        for (i, op) in format.ops.enumerated() {
+            let words: (Int, Int, Int)
+            switch op {
+            case .literal(let start, let count): words = (-1, start, count)
+            case .variable(let v): words = (Int(v.rawValue), 0, 0)
+            }
+            (program + 3 * i).initialize(to: words.0)
+            (program + 3 * i + 1).initialize(to: words.1)
+            (program + 3 * i + 2).initialize(to: words.2)
+        }
+        literals = .allocate(capacity: max(format.literals.count, 1))
+        literals.initialize(from: format.literals, count: format.literals.count)
+        lineBound = format.literals.count + 32 * format.ops.count + 1
+    }
+
+    deinit {
+        program.deallocate()
+        literals.deallocate()
+        buffer.deallocate()
+        timeLocal.deallocate()
+        timeISO8601.deallocate()
+        msec.deallocate()
+        pidDigits.deallocate()
+        address.deallocate()
+    }
+
+    /// Appends one line (with its newline) for `r`: room for it is reserved once, then every byte is written in
+    /// place.
+    func append(_ r: AccessLogRecord) {
+        buffer.reserve(lineBound + (usesServer ? r.serverAddress.utf8.count : 0))
+        var p = buffer.end
+        var i = 0
+        while i < programCount {
+            let code = program[i]
+            if code < 0 {
+                let n = program[i + 2]
+                let from = literals + program[i + 1]
+                if n == 1 {
+                    p[0] = from[0]  // a separator: no memcpy call
+                } else {
+                    p.update(from: from, count: n)
+                }
+                p += n
+            } else {
+                p = write(AccessLogVariable(rawValue: UInt8(truncatingIfNeeded: code)) ?? .unknown, r, at: p)
+            }
+            i += 3
+        }
+        p[0] = 10
+        buffer.commit(p + 1)
+    }
+
+    /// Writes the value of `v` at `p` (room reserved) and returns the end of it.
+    private func write(
+        _ v: AccessLogVariable,
+        _ r: AccessLogRecord,
+        at p: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8> {
+        switch v {
+        case .remoteAddr:
+            if r.remoteAddress != cachedAddress {
+                cachedAddress = r.remoteAddress
+                address.removeAll()
+                appendIPv4(r.remoteAddress, to: &address)
+            }
+            return copy(address, to: p)
+        case .remotePort: return DecimalDigits.write(UInt(r.remotePort), at: p)
+        case .timeLocal:
+            refreshSecond(r.nowMs)
+            return copy(timeLocal, to: p)
+        case .timeISO8601:
+            refreshSecond(r.nowMs)
+            return copy(timeISO8601, to: p)
+        case .msec:
+            if r.nowMs != cachedMs {
+                cachedMs = r.nowMs
+                msec.removeAll()
+                msec.appendSeconds(milliseconds: r.nowMs)
+            }
+            return copy(msec, to: p)
+        case .requestTime, .sessionTime: return DecimalDigits.writeSeconds(milliseconds: r.nowMs - r.startMs, at: p)
+        case .connection: return DecimalDigits.write(r.connection, at: p)
+        case .connectionRequests: return DecimalDigits.write(r.requests, at: p)
+        case .bytesSent: return DecimalDigits.write(r.bytesSent, at: p)
+        case .bytesReceived: return DecimalDigits.write(r.bytesReceived, at: p)
+        case .protocolName: return copy("TCP", to: p)
+        case .serverAddr:
+            var q = p
+            for b in r.serverAddress.utf8 {
+                q[0] = b
+                q += 1
+            }
+            return q
+        case .serverPort: return DecimalDigits.write(UInt(r.serverPort), at: p)
+        case .status: return copy(r.failed ? "500" : "200", to: p)
+        case .pid:
+            let pid = pid()
+            if pid != cachedPid {
+                cachedPid = pid
+                pidDigits.removeAll()
+                pidDigits.appendDecimal(Int(pid))
+            }
+            return copy(pidDigits, to: p)
+        case .unknown:
+            p[0] = UInt8(ascii: "-")
+            return p + 1
+        }
+    }
+
+    /// Copies a cached value to `p`.
+    @inline(__always) private func copy(
+        _ b: LineBuffer,
+        to p: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8> {
+        p.update(from: b.base, count: b.count)
+        return p + b.count
+    }
+
+    /// Copies a static ASCII string (string literals are stored as UTF-8: no allocation) to `p`.
+    @inline(__always) private func copy(
+        _ s: StaticString,
+        to p: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8> {
+        p.update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+        return p + s.utf8CodeUnitCount
+    }
+
+    /// `a.b.c.d` from a host-order address.
+    private func appendIPv4(_ a: UInt32, to b: inout LineBuffer) {
+        b.appendDecimal(Int(a >> 24))
+        b.append(UInt8(ascii: "."))
+        b.appendDecimal(Int((a >> 16) & 255))
+        b.append(UInt8(ascii: "."))
+        b.appendDecimal(Int((a >> 8) & 255))
+        b.append(UInt8(ascii: "."))
+        b.appendDecimal(Int(a & 255))
+    }
+
+    /// Rebuilds the two local-time strings when `ms` is in another second than the cached one.
+    private func refreshSecond(_ ms: Int64) {
+        let sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        guard sec != cachedSecond else { return }
+        cachedSecond = sec
+        let c = TimeFormat.components(Int(sec), utc: false)
+        let year = UInt(c.tm_year + 1900)
+        let off = Int(c.tm_gmtoff / 60)
+        let sign = off < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
+        let offH = UInt(off.magnitude / 60)
+        let offM = UInt(off.magnitude % 60)
+        timeLocal.removeAll()
+        timeISO8601.removeAll()
+        // 28/Sep/1970:12:00:00 +0600
+        timeLocal.appendDecimal(UInt(c.tm_mday), width: 2)
+        timeLocal.append(UInt8(ascii: "/"))
+        let month = Self.months[Int(c.tm_mon)]
+        month.withUnsafeBufferPointer { timeLocal.append($0.baseAddress!, 3) }
+        timeLocal.append(UInt8(ascii: "/"))
+        timeLocal.appendDecimal(year, width: 4)
+        timeLocal.append(UInt8(ascii: ":"))
+        appendClock(&timeLocal, c)
+        timeLocal.append(UInt8(ascii: " "))
+        timeLocal.append(sign)
+        timeLocal.appendDecimal(offH, width: 2)
+        timeLocal.appendDecimal(offM, width: 2)
+        // 1970-09-28T12:00:00+06:00
+        timeISO8601.appendDecimal(year, width: 4)
+        timeISO8601.append(UInt8(ascii: "-"))
+        timeISO8601.appendDecimal(UInt(c.tm_mon + 1), width: 2)
+        timeISO8601.append(UInt8(ascii: "-"))
+        timeISO8601.appendDecimal(UInt(c.tm_mday), width: 2)
+        timeISO8601.append(UInt8(ascii: "T"))
+        appendClock(&timeISO8601, c)
+        timeISO8601.append(sign)
+        timeISO8601.appendDecimal(offH, width: 2)
+        timeISO8601.append(UInt8(ascii: ":"))
+        timeISO8601.appendDecimal(offM, width: 2)
+    }
+
+    /// `hh:mm:ss`.
+    private func appendClock(_ b: inout LineBuffer, _ c: tm) {
+        b.appendDecimal(UInt(c.tm_hour), width: 2)
+        b.append(UInt8(ascii: ":"))
+        b.appendDecimal(UInt(c.tm_min), width: 2)
+        b.append(UInt8(ascii: ":"))
+        b.appendDecimal(UInt(c.tm_sec), width: 2)
+    }
+
+    private static let months: [[UInt8]] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ].map { Array($0.utf8) }
+}
