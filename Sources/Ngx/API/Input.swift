@@ -60,7 +60,7 @@ enum ReceiveWait: Suspension {
             c.releaseInputIfEmpty()
             t.waitA = total
             t.waitB = atLeast
-            c.reader = t
+            c.readerRef = Unmanaged.passUnretained(t)
             c.armRead(t.session.readTimeout)
             return t.suspend(on: ReceiveWait.self)
         }
@@ -80,7 +80,7 @@ enum ReceiveWait: Suspension {
     }
 
     static func timedOut(_ t: LuaThread) {
-        t.session.connection.reader = nil
+        t.session.connection.readerRef = nil
         t.outcome = .timedOut
         t.wake()
     }
@@ -94,7 +94,7 @@ enum ReceiveWait: Suspension {
 
     static func cancel(_ t: LuaThread) {
         let c = t.session.connection
-        c.reader = nil
+        c.readerRef = nil
         c.cancelRead()
     }
 
@@ -156,7 +156,7 @@ enum NextRequestWait: Suspension {
             return t.exit()
         case .wait:
             c.releaseInputIfEmpty()
-            c.reader = t
+            c.readerRef = Unmanaged.passUnretained(t)
             if let ka = s.keepaliveTimeout { c.armRead(Int64(ka)) } else { c.cancelRead() }
             return t.suspend(on: NextRequestWait.self)
         }
@@ -183,7 +183,7 @@ enum NextRequestWait: Suspension {
 
     static func cancel(_ t: LuaThread) {
         let c = t.session.connection
-        c.reader = nil
+        c.readerRef = nil
         c.cancelRead()
     }
 }

@@ -19,6 +19,9 @@ protocol ConnectionOwner: AnyObject {
 final class Connection: EventHandler {
     let fd: Int32
     unowned(unsafe) let runtime: NgxRuntime
+    /// The runtime's buffer pool and print limit, copied so the hot path reads them without touching it.
+    let pool: UnsafeMutablePointer<BufferPool>
+    let sendLimit: Int
     unowned(unsafe) var owner: ConnectionOwner?
     /// Bytes read and not yet consumed (a pooled buffer while non-empty).
     var input = ByteBuffer()
@@ -39,9 +42,17 @@ final class Connection: EventHandler {
     /// send_timeout passed with output unsent.
     var sendTimedOut = false
     private(set) var closed = false
-    /// The thread waiting on each side.
-    unowned(unsafe) var reader: LuaThread?
-    unowned(unsafe) var writer: LuaThread?
+    /// The thread waiting on each side (unmanaged: the session owns its threads; no reference counting).
+    var readerRef: Unmanaged<LuaThread>?
+    var writerRef: Unmanaged<LuaThread>?
+    var reader: LuaThread? {
+        get { readerRef?.takeUnretainedValue() }
+        set { readerRef = newValue.map { Unmanaged.passUnretained($0) } }
+    }
+    var writer: LuaThread? {
+        get { writerRef?.takeUnretainedValue() }
+        set { writerRef = newValue.map { Unmanaged.passUnretained($0) } }
+    }
     var sendTimeoutMs: Int64
     private var writeTimer: WriteTimer?
     /// Counters of the current light session (the access log's `$bytes_sent`, `$bytes_received`).
@@ -65,6 +76,8 @@ final class Connection: EventHandler {
         self.fd = fd
         self.runtime = runtime
         self.sendTimeoutMs = sendTimeoutMs
+        pool = runtime.pool
+        sendLimit = runtime.sendLimit
         super.init()
     }
 
@@ -80,8 +93,10 @@ final class Connection: EventHandler {
         guard !closed else { return }
         switch state {
         case .open:
-            if readable, let r = reader { r.suspensionReady() }
-            if let w = writer, output.readable < runtime.sendLimit || outputClosed { w.suspensionReady() }
+            if readable, let r = readerRef { r._withUnsafeGuaranteedRef { $0.suspensionReady() } }
+            if let w = writerRef, output.readable < sendLimit || outputClosed {
+                w._withUnsafeGuaranteedRef { $0.suspensionReady() }
+            }
         case .draining:
             if output.readable == 0 || outputClosed { drained() }
         case .lingering:
@@ -93,8 +108,8 @@ final class Connection: EventHandler {
     override func fire() {
         if state == .lingering {
             close()
-        } else if let r = reader {
-            r.suspensionTimedOut()
+        } else if let r = readerRef {
+            r._withUnsafeGuaranteedRef { $0.suspensionTimedOut() }
         }
     }
 
@@ -155,11 +170,11 @@ final class Connection: EventHandler {
         cancelWriteTimer()
         runtime.loop.deregister(fd, closing: true)
         Sys.close(fd)
-        runtime.pool.give(&input)
-        runtime.pool.give(&output)
+        pool.pointee.give(&input)
+        pool.pointee.give(&output)
         owner?.connectionClosed(self)
-        if let r = reader { r.suspensionReady() }
-        if let w = writer { w.suspensionReady() }
+        if let r = readerRef { r._withUnsafeGuaranteedRef { $0.suspensionReady() } }
+        if let w = writerRef { w._withUnsafeGuaranteedRef { $0.suspensionReady() } }
     }
 
     /// For log lines: the connection number and client/server context come from the owner.

@@ -27,7 +27,9 @@ final class Session: ConnectionOwner {
     let vm: LuaVM
     /// The metatable of its environment table (`{__index = _G}` of `vm`).
     let envMeta: Int32
-    let connection: Connection
+    /// Read without reference counting on the hot path; `keepConnection` keeps it alive as long as the session.
+    unowned(unsafe) let connection: Connection
+    private let keepConnection: Connection
     private(set) var thread: LuaThread?
     private(set) var ended = false
     /// Links in the runtime's list of live sessions (graceful stop walks it).
@@ -50,6 +52,7 @@ final class Session: ConnectionOwner {
     ) {
         self.envMeta = envMeta
         self.connection = connection
+        keepConnection = connection
         self.listenIndex = listenIndex
         self.number = number
         self.address = address
