@@ -101,7 +101,7 @@ extension Connection {
         writable = false
         if !watchingWrite {
             watchingWrite = true
-            runtime.loop.modify(fd, events: Connection.readEvents | Events.write)
+            loopRef._withUnsafeGuaranteedRef { $0.modify(fd, events: Connection.readEvents | Events.write) }
         }
     }
 
@@ -123,7 +123,7 @@ extension Connection {
         state = .lingering
         pool.pointee.give(&input)
         _ = shutdown(fd, Int32(SHUT_WR))
-        lingerDeadline = runtime.loop.now + linger.timeMs
+        lingerDeadline = loopRef._withUnsafeGuaranteedRef { $0.now } + linger.timeMs
         lingerRead()
     }
 
@@ -141,7 +141,7 @@ extension Connection {
                 return
             }
         }
-        let left = lingerDeadline - runtime.loop.now
+        let left = lingerDeadline - loopRef._withUnsafeGuaranteedRef { $0.now }
         if left <= 0 {
             close()
         } else {

@@ -22,6 +22,8 @@ final class Connection: EventHandler {
     /// The runtime's buffer pool and print limit, copied so the hot path reads them without touching it.
     let pool: UnsafeMutablePointer<BufferPool>
     let sendLimit: Int
+    /// The loop, reached without reference counting.
+    let loopRef: Unmanaged<EventLoop>
     unowned(unsafe) var owner: ConnectionOwner?
     /// Bytes read and not yet consumed (a pooled buffer while non-empty).
     var input = ByteBuffer()
@@ -78,6 +80,7 @@ final class Connection: EventHandler {
         self.sendTimeoutMs = sendTimeoutMs
         pool = runtime.pool
         sendLimit = runtime.sendLimit
+        loopRef = Unmanaged.passUnretained(runtime.loop)
         super.init()
     }
 
@@ -113,9 +116,12 @@ final class Connection: EventHandler {
         }
     }
 
+    /// The loop's cached wall clock (ms).
+    @inline(__always) var wallMs: Int64 { loopRef._withUnsafeGuaranteedRef { $0.clock.wallMs } }
+
     /// Arms the read side's timer.
-    func armRead(_ ms: Int64) { runtime.loop.arm(self, afterMs: ms) }
-    func cancelRead() { runtime.loop.cancel(self) }
+    func armRead(_ ms: Int64) { loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: ms) } }
+    func cancelRead() { loopRef._withUnsafeGuaranteedRef { $0.cancel(self) } }
 
     // MARK: write side timer: send_timeout bounds unsent output in every state of the owner
 
@@ -123,13 +129,13 @@ final class Connection: EventHandler {
     func armWriteTimer() {
         let t = writeTimer ?? WriteTimer(self)
         writeTimer = t
-        runtime.loop.arm(t, afterMs: sendTimeoutMs)
+        loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: sendTimeoutMs) }
     }
 
     var hasWriteTimerArmed: Bool { writeTimer?.isArmed ?? false }
 
     func cancelWriteTimer() {
-        if let t = writeTimer { runtime.loop.cancel(t) }
+        if let t = writeTimer { loopRef._withUnsafeGuaranteedRef { $0.cancel(t) } }
     }
 
     /// send_timeout passed with output unsent: the client is gone for practical purposes. Logged as nginx
@@ -166,9 +172,9 @@ final class Connection: EventHandler {
     func close() {
         guard !closed else { return }
         closed = true
-        runtime.loop.cancel(self)
+        loopRef._withUnsafeGuaranteedRef { $0.cancel(self) }
         cancelWriteTimer()
-        runtime.loop.deregister(fd, closing: true)
+        loopRef._withUnsafeGuaranteedRef { $0.deregister(fd, closing: true) }
         Sys.close(fd)
         pool.pointee.give(&input)
         pool.pointee.give(&output)

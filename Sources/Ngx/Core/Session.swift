@@ -19,6 +19,7 @@ final class Session: ConnectionOwner {
     let listenIndex: Int
     /// Copied from the server so the hot path reads them without reference counting.
     unowned(unsafe) let accessLog: AccessLogWriter?
+    private let accessLogRef: Unmanaged<AccessLogWriter>?
     let keepaliveTimeout: Int?
     let readTimeout: Int64
     /// The runtime outlives every session; unowned(unsafe) keeps reference counting off the hot path.
@@ -29,6 +30,8 @@ final class Session: ConnectionOwner {
     let envMeta: Int32
     /// Read without reference counting on the hot path; `keepConnection` keeps it alive as long as the session.
     unowned(unsafe) let connection: Connection
+    /// The same, for `withConnection` (no reference counting at all on the hot path).
+    let connectionRef: Unmanaged<Connection>
     private let keepConnection: Connection
     private(set) var thread: LuaThread?
     private(set) var ended = false
@@ -53,6 +56,7 @@ final class Session: ConnectionOwner {
         self.envMeta = envMeta
         self.connection = connection
         keepConnection = connection
+        connectionRef = Unmanaged.passUnretained(connection)
         self.listenIndex = listenIndex
         self.number = number
         self.address = address
@@ -61,6 +65,7 @@ final class Session: ConnectionOwner {
         self.runtime = runtime
         self.vm = vm
         accessLog = server.accessLog
+        accessLogRef = server.accessLog.map { Unmanaged.passUnretained($0) }
         keepaliveTimeout = server.config.keepaliveTimeout
         readTimeout = Int64(server.config.readTimeout)
         requestStartMs = runtime.loop.clock.wallMs
@@ -74,6 +79,9 @@ final class Session: ConnectionOwner {
     var bytesSent: Int { connection.bytesSent + connection.output.readable }
     var bytesReceived: Int { connection.bytesReceived }
     var outputClosed: Bool { connection.outputClosed }
+
+    /// The loop's cached wall clock (ms), without reference counting.
+    @inline(__always) var nowWallMs: Int64 { connectionRef._withUnsafeGuaranteedRef { $0.wallMs } }
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
     var logContext: String {
@@ -143,9 +151,9 @@ final class Session: ConnectionOwner {
 
     /// Ends the light session: writes its access-log line and resets the per-request counters.
     func endRequest() {
-        accessLog?.write(session: self)
+        if let log = accessLogRef { log._withUnsafeGuaranteedRef { $0.write(session: self) } }
         requests += 1
-        requestStartMs = runtime.loop.clock.wallMs
+        requestStartMs = nowWallMs
         connection.bytesSent = -connection.output.readable
         connection.bytesReceived = 0
     }

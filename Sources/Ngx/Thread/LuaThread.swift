@@ -16,6 +16,9 @@ final class LuaThread: Timer {
     unowned(unsafe) let runtime: NgxRuntime
     /// The request context it serves.
     unowned(unsafe) let session: Session
+    private let sessionRef: Unmanaged<Session>
+    /// The loop, reached without reference counting.
+    let loopRef: Unmanaged<EventLoop>
     /// What it is parked on; nil while running or runnable.
     private(set) var suspension: (any Suspension.Type)?
     /// The suspension it was woken from, whose `results` the coroutine asks for first.
@@ -39,6 +42,8 @@ final class LuaThread: Timer {
     init(runtime: NgxRuntime, session: Session) {
         self.runtime = runtime
         self.session = session
+        sessionRef = Unmanaged.passUnretained(session)
+        loopRef = Unmanaged.passUnretained(runtime.loop)
         super.init()
     }
 
@@ -101,7 +106,7 @@ final class LuaThread: Timer {
         if NgxRuntime.current != nil {
             suspension = PostedWakeWait.self
             resultOf = s
-            runtime.loop.arm(self, afterMs: 0)
+            loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: 0) }
             return
         }
         suspension = nil
@@ -126,9 +131,9 @@ final class LuaThread: Timer {
             } else {
                 if suspension == nil {  // a bare coroutine.yield(): run again on the next iteration
                     park(on: PostedWait.self)
-                    runtime.loop.arm(self, afterMs: 0)
+                    loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: 0) }
                 }
-                session.threadYielded(self)
+                withConnection { $0.flush() }  // what it printed goes out now
             }
         case 0:
             end()
@@ -157,7 +162,7 @@ final class LuaThread: Timer {
         ended = true
         suspension?.cancel(self)
         suspension = nil
-        runtime.loop.cancel(self)
+        loopRef._withUnsafeGuaranteedRef { $0.cancel(self) }
         if ref != -2 {
             session.vm.lua.unref(ref)
             ref = -2
@@ -165,6 +170,14 @@ final class LuaThread: Timer {
         co = nil
         session.threadEnded(self)
     }
+
+    /// Runs `body` with the session's client connection, without reference counting (the hot path).
+    @inline(__always) func withConnection<R>(_ body: (Connection) -> R) -> R {
+        sessionRef._withUnsafeGuaranteedRef { $0.connectionRef._withUnsafeGuaranteedRef(body) }
+    }
+
+    /// Runs `body` with the session, without reference counting.
+    @inline(__always) func withSession<R>(_ body: (Session) -> R) -> R { sessionRef._withUnsafeGuaranteedRef(body) }
 
     /// Whether `L` is this thread's own coroutine (yielding APIs refuse user coroutines).
     @inline(__always) func owns(_ L: OpaquePointer) -> Bool { co == L }
@@ -178,7 +191,7 @@ enum PostedWakeWait: Suspension {
         t.wakePosted(s)
     }
     static func results(_ t: LuaThread, _ lua: Lua) -> Int32 { 0 }
-    static func cancel(_ t: LuaThread) { t.runtime.loop.cancel(t) }
+    static func cancel(_ t: LuaThread) { t.loopRef._withUnsafeGuaranteedRef { $0.cancel(t) } }
 }
 
 extension LuaThread {
