@@ -34,8 +34,8 @@ enum NgxAPI {
         let lua = Lua(L!)
         guard let current = NgxRuntime.current else { return 0 }
         return current._withUnsafeGuaranteedRef { t in
-            guard let s = t.resultOf else { return 0 }
-            t.resultOf = nil
+            guard t.resultsPending, let s = t.suspension else { return 0 }
+            t.resultsPending = false
             return s.results(t, lua)
         }
     }

@@ -25,6 +25,14 @@ extension NgxAPI {
         local receive, print, say, wait_next_request, sleep, exit =
           ngx.receive, ngx.print, ngx.say, ngx.wait_next_request, ngx.sleep, ngx.exit
 
+        -- The classic paths are tail-called small functions: a parked thread's stack holds their frame, not
+        -- the fast path's, and stays within the coroutine's first stack allocation.
+        local function slow3(f, ...)
+          local a, b, c = f(...)
+          if a == YIELD then yield() return results() end
+          return a, b, c
+        end
+
         ngx.receive = function(...)
           local total, at_least = ...
           if type(total) == "number" and select("#", ...) <= 2 then
@@ -38,9 +46,7 @@ extension NgxAPI {
               end
             end
           end
-          local a, b, c = receive(...)
-          if a == YIELD then yield() return results() end
-          return a, b, c
+          return slow3(receive, ...)
         end
 
         local function str(v)
@@ -72,24 +78,24 @@ extension NgxAPI {
         ngx.print = function(...)
           local len = out(0, select("#", ...), ...)
           if len then return len, "ok" end
-          local a, b = print(...)
-          if a == YIELD then yield() return results() end
-          return a, b
+          return slow3(print, ...)
         end
 
         ngx.say = function(...)
           local len = out(1, select("#", ...), ...)
           if len then return len, "ok" end
-          local a, b = say(...)
-          if a == YIELD then yield() return results() end
-          return a, b
+          return slow3(say, ...)
+        end
+
+        local function park(r)
+          if r < 0 then r = wait_next_request() else r = park_next(r) end
+          if r == YIELD then yield() return results() end
         end
 
         ngx.wait_next_request = function()
           local r = C_next()
           if r == 0 then return end
-          if r < 0 then r = wait_next_request() else r = park_next(r) end
-          if r == YIELD then yield() return results() end
+          return park(r)
         end
 
         ngx.sleep = function(...)

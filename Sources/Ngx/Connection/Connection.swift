@@ -55,7 +55,11 @@ final class Connection: EventHandler {
         get { writerRef?.takeUnretainedValue() }
         set { writerRef = newValue.map { Unmanaged.passUnretained($0) } }
     }
-    var sendTimeoutMs: Int64
+    var sendTimeoutMs: Int64 {
+        get { Int64(sendTimeout32) }
+        set { sendTimeout32 = Int32(clamping: newValue) }
+    }
+    private var sendTimeout32: Int32
     private var writeTimer: WriteTimer?
     /// Counters of the current light session (the access log's `$bytes_sent`, `$bytes_received`).
     var bytesSent = 0
@@ -77,7 +81,7 @@ final class Connection: EventHandler {
     init(fd: Int32, runtime: NgxRuntime, sendTimeoutMs: Int64) {
         self.fd = fd
         self.runtime = runtime
-        self.sendTimeoutMs = sendTimeoutMs
+        sendTimeout32 = Int32(clamping: sendTimeoutMs)
         pool = runtime.pool
         sendLimit = runtime.sendLimit
         loopRef = Unmanaged.passUnretained(runtime.loop)
@@ -201,6 +205,22 @@ final class WriteTimer: Timer {
 /// `lingering_close`, `lingering_time`, `lingering_timeout` of the server, in milliseconds.
 struct LingerSettings {
     var mode = LingeringClose.on
-    var timeMs: Int64 = 30_000
-    var timeoutMs: Int64 = 5_000
+    private var time32: Int32 = 30_000
+    private var timeout32: Int32 = 5_000
+    var timeMs: Int64 {
+        get { Int64(time32) }
+        set { time32 = Int32(clamping: newValue) }
+    }
+    var timeoutMs: Int64 {
+        get { Int64(timeout32) }
+        set { timeout32 = Int32(clamping: newValue) }
+    }
+
+    init() {}
+
+    init(mode: LingeringClose, timeMs: Int64, timeoutMs: Int64) {
+        self.mode = mode
+        self.timeMs = timeMs
+        self.timeoutMs = timeoutMs
+    }
 }

@@ -172,7 +172,7 @@ public final class NgxRuntime {
     public func beginGracefulStop() {
         stopping = true
         forEachSession { s in
-            if let t = s.thread, t.suspension == NextRequestWait.self { s.abort(drain: true) }
+            if let t = s.thread, t.parkedOn == NextRequestWait.self { s.abort(drain: true) }
         }
     }
 

@@ -18,21 +18,22 @@ final class Session: ConnectionOwner {
     /// Which of the server's `listen` addresses accepted this connection.
     let listenIndex: Int
     /// Copied from the server so the hot path reads them without reference counting.
-    unowned(unsafe) let accessLog: AccessLogWriter?
     private let accessLogRef: Unmanaged<AccessLogWriter>?
-    let keepaliveTimeout: Int?
-    let readTimeout: Int64
+    /// keepalive_timeout in ms (-1: none) and read_timeout, 32-bit to keep the session small.
+    private let keepaliveMs: Int32
+    private let readTimeoutMs: Int32
+    var keepaliveTimeout: Int? { keepaliveMs < 0 ? nil : Int(keepaliveMs) }
+    var readTimeout: Int64 { Int64(readTimeoutMs) }
     /// The runtime outlives every session; unowned(unsafe) keeps reference counting off the hot path.
     unowned(unsafe) let runtime: NgxRuntime
     /// The VM its threads run in: the worker's, or a fresh one per connection with `lua_code_cache off`.
     let vm: LuaVM
     /// The metatable of its environment table (`{__index = _G}` of `vm`).
     let envMeta: Int32
-    /// Read without reference counting on the hot path; `keepConnection` keeps it alive as long as the session.
-    unowned(unsafe) let connection: Connection
-    /// The same, for `withConnection` (no reference counting at all on the hot path).
+    /// Its client connection, alive as long as the session (`connectionRef` reaches it without reference
+    /// counting on the hot path).
+    let connection: Connection
     let connectionRef: Unmanaged<Connection>
-    private let keepConnection: Connection
     private(set) var thread: LuaThread?
     private(set) var ended = false
     /// Links in the runtime's list of live sessions (graceful stop walks it).
@@ -55,7 +56,6 @@ final class Session: ConnectionOwner {
     ) {
         self.envMeta = envMeta
         self.connection = connection
-        keepConnection = connection
         connectionRef = Unmanaged.passUnretained(connection)
         self.listenIndex = listenIndex
         self.number = number
@@ -64,10 +64,9 @@ final class Session: ConnectionOwner {
         self.server = server
         self.runtime = runtime
         self.vm = vm
-        accessLog = server.accessLog
         accessLogRef = server.accessLog.map { Unmanaged.passUnretained($0) }
-        keepaliveTimeout = server.config.keepaliveTimeout
-        readTimeout = Int64(server.config.readTimeout)
+        keepaliveMs = server.config.keepaliveTimeout.map { Int32(clamping: $0) } ?? -1
+        readTimeoutMs = Int32(clamping: server.config.readTimeout)
         requestStartMs = runtime.loop.clock.wallMs
         connection.owner = self
     }
@@ -162,7 +161,9 @@ final class Session: ConnectionOwner {
     private func end() {
         guard !ended else { return }
         ended = true
-        if bytesSent > 0 || bytesReceived > 0 || requests == 1 { accessLog?.write(session: self) }
+        if bytesSent > 0 || bytesReceived > 0 || requests == 1, let log = accessLogRef {
+            log._withUnsafeGuaranteedRef { $0.write(session: self) }
+        }
         runtime.sessionEnded(self)
     }
 
