@@ -30,12 +30,12 @@ enum FastPath {
     }
 
     @inline(__always) static func receive(_ c: Connection, total: Int, atLeast: Int) -> Int32 {
-            var progress = false
-            guard c.fill(want: atLeast, progress: &progress) == .ready else { return -1 }
-            let n = min(total, c.input.readable)
-            guard n <= Int(Int32.max) else { return -1 }
-            received.pointee = UnsafeRawPointer(c.input.readPointer)
-            return Int32(n)
+        var progress = false
+        guard c.fill(want: atLeast, progress: &progress) == .ready else { return -1 }
+        let n = min(total, c.input.readable)
+        guard n <= Int(Int32.max) else { return -1 }
+        received.pointee = UnsafeRawPointer(c.input.readPointer)
+        return Int32(n)
     }
 
     /// Consumes `n` bytes that `receive` returned.
@@ -58,12 +58,12 @@ enum FastPath {
     }
 
     @inline(__always) static func output(_ c: Connection, _ len: Int) -> UnsafeMutableRawPointer? {
-            if c.outputClosed || c.closed || c.output.readable + len >= c.sendLimit { return nil }
-            if !c.output.isAllocated { c.output = c.pool.pointee.take() }
-            guard c.output.reserve(len) else { return nil }
-            let p = c.output.writePointer
-            c.output.writeIndex += len
-            return p
+        if c.outputClosed || c.closed || c.output.readable + len >= c.sendLimit { return nil }
+        if !c.output.isAllocated { c.output = c.pool.pointee.take() }
+        guard c.output.reserve(len) else { return nil }
+        let p = c.output.writePointer
+        c.output.writeIndex += len
+        return p
     }
 
     /// `wait_next_request()` up to the point where it may have to wait: the `NextRequestWait.Next` code, or
