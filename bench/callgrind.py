@@ -88,13 +88,17 @@ def count(cmd, port, requests, env=None):
     return int(m.group(1)) / requests
 
 
-def tcplua_cmd(binary, port, access_log):
+SHDICT_LUA = 'local d = ngx.shared.bench d:incr("n", 1, 0) d:get("n") d:set("last", body)'
+
+
+def tcplua_cmd(binary, port, access_log, shdict=False):
     prefix = pathlib.Path(tempfile.mkdtemp(prefix="tcplua-callgrind-prefix-"))
     (prefix / "conf").mkdir()
     (prefix / "logs").mkdir()
     conf = (BENCH / "tcplua" / "tcplua.conf").read_text()
     conf = conf.replace("master_process on;", "master_process off;")
-    for k, v in {"PORT": str(port), "WORKERS": "1", "WORKLOAD_LUA": "",
+    for k, v in {"PORT": str(port), "WORKERS": "1", "WORKLOAD_LUA": SHDICT_LUA if shdict else "",
+                 "SHDICT": "lua_shared_dict bench 10m;" if shdict else "",
                  "ACCESS_LOG": "" if access_log else "access_log off;"}.items():
         conf = conf.replace("$" + k, v)
     (prefix / "conf" / "tcplua.conf").write_text(conf)
@@ -111,6 +115,7 @@ def main():
     ap.add_argument("--binary", action="append", help="tcplua binaries to count (default: the release build)")
     ap.add_argument("--access-log", choices=["on", "off", "both"], default="both")
     ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--shdict", action="store_true", help="also count W5 (W1 + incr+get+set per request)")
     args = ap.parse_args()
     binaries = args.binary or [str(ROOT / ".build" / "release" / "tcplua")]
     logs = {"on": [True], "off": [False], "both": [False, True]}[args.access_log]
@@ -124,6 +129,10 @@ def main():
             port = free_port()
             n = count(tcplua_cmd(b, port, log), port, args.requests)
             print(f"  tcplua {b} (access log {'on' if log else 'off'}): {n:,.0f}")
+        if args.shdict:
+            port = free_port()
+            n = count(tcplua_cmd(b, port, False, shdict=True), port, args.requests)
+            print(f"  tcplua {b} W5 (shared dict incr+get+set, access log off): {n:,.0f}")
     sys.stdout.flush()
 
 

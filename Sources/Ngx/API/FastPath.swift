@@ -89,6 +89,9 @@ enum FastPath {
             unsafeBitCast(now, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(updateTime, to: UnsafeMutableRawPointer.self),
             UnsafeMutableRawPointer(received),
+            unsafeBitCast(dictGet, to: UnsafeMutableRawPointer.self),
+            unsafeBitCast(dictSet, to: UnsafeMutableRawPointer.self),
+            unsafeBitCast(dictIncr, to: UnsafeMutableRawPointer.self),
         ]
         lua.newTable()
         for (i, p) in pointers.enumerated() {

@@ -107,6 +107,88 @@ extension NgxAPI {
           yield()
         end
 
+        -- ngx.shared.DICT: get, set and incr of string keys over the FFI; everything else, the classic methods.
+        local meta = debug.getregistry()["tcplua.shared_dict"]
+        if meta then
+          ffi.cdef[[typedef struct { double number; const char *bytes; int32_t len; uint32_t flags;
+                                     int32_t forcible; int32_t error; } tl_dict_result;]]
+          local D_get = cast("int (*)(void *, const char *, int, tl_dict_result *)", fast[8])
+          local D_set = cast("int (*)(void *, const char *, int, int, const char *, int, double, double, double, "
+            .. "tl_dict_result *)", fast[9])
+          local D_incr = cast("int (*)(void *, const char *, int, double, int, double, tl_dict_result *)", fast[10])
+          local res = ffi.new("tl_dict_result")
+          local ERR = { "exists", "not found", "no memory", "not a number", "value not a list" }
+          local methods = meta.__index
+          local get, set, incr = methods.get, methods.set, methods.incr
+
+          -- Each dictionary's zone as a cdata pointer, made once (a light userdata cannot be converted to a
+          -- pointer inside a trace).
+          local zones = setmetatable({}, { __mode = "k" })
+          local function zone_key(self, key)
+            if type(self) ~= "table" or type(key) ~= "string" then return nil end
+            local kl = #key
+            if kl == 0 or kl > 65535 then return nil end
+            local zone = zones[self]
+            if zone == nil then
+              local z = rawget(self, 1)
+              if type(z) ~= "userdata" then return nil end
+              zone = cast("void *", z)
+              zones[self] = zone
+            end
+            return zone, kl
+          end
+
+          methods.get = function(self, key, ...)
+            local zone, kl = zone_key(self, key)
+            if zone then
+              local k = D_get(zone, key, kl, res)
+              if k >= 0 then
+                local v
+                if k == 0 then return nil
+                elseif k == 1 then v = ffi_string(res.bytes, res.len)
+                elseif k == 2 then v = res.number
+                else v = k == 4 end
+                local flags = res.flags
+                if flags ~= 0 then return v, flags end
+                return v
+              end
+            end
+            return get(self, key, ...)
+          end
+
+          methods.set = function(self, key, value, exptime, flags, ...)
+            local zone, kl = zone_key(self, key)
+            local te, tf = type(exptime), type(flags)
+            if zone and (te == "nil" or te == "number") and (tf == "nil" or tf == "number") then
+              local tv, r = type(value), -1
+              if tv == "string" then
+                r = D_set(zone, key, kl, 1, value, #value, 0, exptime or 0, flags or 0, res)
+              elseif tv == "number" then
+                r = D_set(zone, key, kl, 2, "", 0, value, exptime or 0, flags or 0, res)
+              elseif tv == "boolean" then
+                r = D_set(zone, key, kl, 3, "", 0, value and 1 or 0, exptime or 0, flags or 0, res)
+              end
+              if r == 1 then return true, nil, res.forcible ~= 0 end
+              if r == 0 then return false, ERR[res.error], res.forcible ~= 0 end
+            end
+            return set(self, key, value, exptime, flags, ...)
+          end
+
+          methods.incr = function(self, key, n, init, init_ttl, ...)
+            local zone, kl = zone_key(self, key)
+            local ti = type(init)
+            if zone and type(n) == "number" and (ti == "nil" or ti == "number") and init_ttl == nil then
+              local r = D_incr(zone, key, kl, n, init and 1 or 0, init or 0, res)
+              if r == 1 then
+                if init == nil then return res.number end
+                return res.number, nil, res.forcible ~= 0
+              end
+              if r == 0 then return nil, ERR[res.error] end
+            end
+            return incr(self, key, n, init, init_ttl, ...)
+          end
+        end
+
         ngx.now = function() return C_now() end
         ngx.time = function() return floor(C_now()) end
         ngx.update_time = function() C_update_time() end
