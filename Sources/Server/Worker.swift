@@ -7,7 +7,8 @@ import Ngx
 
 /// A worker: one thread running the event loop, the VM inherited from the master. It runs
 /// `init_worker_by_lua*`, accepts on the inherited listening sockets and serves sessions until told to stop:
-/// TERM/INT stop now, QUIT stops accepting and lets sessions finish, USR1 reopens the logs.
+/// TERM/INT stop now, QUIT stops accepting and lets sessions finish, WINCH (from the master, on a reload or an
+/// upgrade) does the same but keeps the sessions parked between requests, USR1 reopens the logs.
 final class Worker: EventHandler {
     let runtime: NgxRuntime
     let listeners: [Listener]
@@ -69,14 +70,9 @@ final class Worker: EventHandler {
             case SIGTERM, SIGINT:
                 runtime.loop.stop()
             case SIGQUIT:
-                for l in listeners { l.closeForGood() }
-                runtime.onIdle = { [unowned self] in self.runtime.loop.stop() }
-                runtime.beginGracefulStop()
-                if runtime.activeSessions == 0 {
-                    runtime.loop.stop()
-                } else if let ms = config.workerShutdownTimeout, !shutdownTimer.isArmed {
-                    runtime.loop.arm(shutdownTimer, afterMs: Int64(ms))
-                }
+                stopGracefully(closingIdle: true)
+            case SIGWINCH where config.masterProcess:  // from the master: a reload or an upgrade retires it
+                stopGracefully(closingIdle: false)
             case SIGUSR1:
                 runtime.log.reopen()
                 for l in listeners {
@@ -86,6 +82,20 @@ final class Worker: EventHandler {
             default:
                 break
             }
+        }
+    }
+
+    /// Stops accepting at once (the master keeps the sockets open for the workers that replace this one) and
+    /// exits when the last session ends, or when worker_shutdown_timeout ends the rest. `closingIdle` (QUIT)
+    /// closes the sessions parked in `ngx.wait_next_request()`; a retiring worker (WINCH) keeps serving them.
+    private func stopGracefully(closingIdle: Bool) {
+        for l in listeners { l.closeForGood() }
+        runtime.onIdle = { [unowned self] in self.runtime.loop.stop() }
+        runtime.beginGracefulStop(closingIdle: closingIdle)
+        if runtime.activeSessions == 0 {
+            runtime.loop.stop()
+        } else if let ms = config.workerShutdownTimeout, !shutdownTimer.isArmed {
+            runtime.loop.arm(shutdownTimer, afterMs: Int64(ms))
         }
     }
 

@@ -163,8 +163,15 @@ public final class NgxRuntime {
     /// A graceful stop (QUIT) began: sessions parked between requests are closed, and so is every session
     /// that parks from now on; sessions in the middle of a request finish it.
     public private(set) var stopping = false
+    /// A graceful stop of either kind began (`ngx.worker.exiting()`).
+    public private(set) var exiting = false
 
-    public func beginGracefulStop() {
+    /// Begins a graceful stop. `closingIdle` (QUIT) closes the sessions parked in `ngx.wait_next_request()`;
+    /// without it (a reload, a binary upgrade: the worker retires) they keep serving their client on this
+    /// worker's code until the client closes, keepalive_timeout passes or worker_shutdown_timeout ends them.
+    public func beginGracefulStop(closingIdle: Bool = true) {
+        exiting = true
+        guard closingIdle else { return }
         stopping = true
         forEachSession { s in
             if let t = s.thread, t.suspension == NextRequestWait.self { s.abort(drain: true) }
