@@ -54,6 +54,7 @@ extension Master {
             (config, runtime, servers, listeners, zones) = (old.config, old.runtime, old.servers, old.listeners, old.zones)
             NgxRuntime.sharedZoneList = old.zoneList
             runtime.makeCurrent()
+            NgxRuntime.workerCount = config.masterProcess ? workerCount : 1
             log.wallMs = ErrorLog.systemWallMs
             return "\(error)"
         }

@@ -69,11 +69,16 @@ extension Master {
         return false
     }
 
+    /// `worker_processes`, with `auto` resolved to the number of CPUs.
+    var workerCount: Int {
+        config.workerProcesses > 0 ? config.workerProcesses : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }
+
     var allChildrenGone: Bool { workers.allSatisfy { $0 == 0 } && retiring.isEmpty }
 
     /// Starts one worker per slot of the current generation.
     func startWorkers() -> Bool {
-        let count = config.workerProcesses > 0 ? config.workerProcesses : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let count = workerCount
         workers = Array(repeating: 0, count: count)
         for slot in 0..<count where !spawnWorker(slot) { return false }
         return true

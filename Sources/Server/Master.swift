@@ -54,6 +54,7 @@ public final class Master {
         let vm = LuaVM()
         runtime = NgxRuntime(loop: try EventLoop(), vm: vm, log: log, prefix: prefix)
         runtime.workerConnections = config.workerConnections
+        NgxRuntime.workerCount = config.masterProcess ? workerCount : 1
         let tcp = config.tcp
         vm.setPackagePath(tcp.packagePath(prefix: prefix), cpath: tcp.packageCPath(prefix: prefix))
         NgxRuntime.sharedZoneList = []
@@ -128,7 +129,6 @@ public final class Master {
         defer { unlink(pidPath) }
         if !config.masterProcess {
             NgxRuntime.workerId = 0
-            NgxRuntime.workerCount = 1
             return Worker(runtime: runtime, listeners: listeners, config: config, shared: false).run()
         }
         return supervise()
