@@ -57,12 +57,12 @@ extension Master {
         case SIGUSR2:
             log.log(.notice, "signal \(sig) received from \(sender), changing binary")
             startNewBinary()
-        case SIGWINCH where daemonized || newBinary != 0:
+        case SIGWINCH where daemonized || startedByUpgrade || newBinary != 0:
             log.log(.notice, "signal \(sig) received from \(sender), gracefully shutting down worker processes")
             accepting = false
             retireWorkers()
         case SIGWINCH:
-            break  // as nginx: a terminal resize of a foreground master means nothing
+            break  // as nginx: a terminal resize means nothing to a master in the foreground
         default:
             break
         }

@@ -32,6 +32,8 @@ public final class Master {
     /// Listening sockets inherited from the old master of a binary upgrade, by address (`ip:port`).
     var inherited: [String: Int32] = [:]
     var daemonized = false
+    /// Started by a binary upgrade: counts as detached for WINCH, as in nginx.
+    var startedByUpgrade = false
     /// Who workers run as (`user`, when the master is root); nil = the master's user.
     public var workerUser: WorkerUser?
     /// The command line's start-up log (stderr and `logs/error.log`): failures to bind go there too, as nginx
@@ -110,6 +112,7 @@ public final class Master {
             }
         }
         inheritSockets()
+        startedByUpgrade = !inherited.isEmpty
         do {
             listeners = try bindListeners(reusing: inherited)
         } catch {
