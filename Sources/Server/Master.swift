@@ -30,7 +30,7 @@ public final class Master {
     /// The new master started by USR2 (binary upgrade), while it runs.
     var newBinary: pid_t = 0
     /// Listening sockets inherited from the old master of a binary upgrade, by address (`ip:port`).
-    var inherited: [String: Int32] = [:]
+    var inherited: [String: [Int32]] = [:]
     var daemonized = false
     /// Started by a binary upgrade: counts as detached for WINCH, as in nginx.
     var startedByUpgrade = false
@@ -129,7 +129,10 @@ public final class Master {
         }
         ErrorLog.pid = getpid()
         writePidFile()
-        defer { unlink(pidPath) }
+        defer {
+            unlink(pidPath)
+            removeUnixSocketFiles()
+        }
         if !config.masterProcess {
             NgxRuntime.workerId = 0
             return Worker(runtime: runtime, listeners: listeners, config: config, shared: false).run()

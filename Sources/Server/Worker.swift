@@ -42,7 +42,7 @@ final class Worker: EventHandler {
         signalFd = signals.withUnsafeBufferPointer { tl_signalfd($0.baseAddress, Int32($0.count)) }
         do {
             try loop.register(signalFd, self, events: Events.read)
-            for l in listeners { try l.watch(runtime, shared: shared) }
+            for l in listeners where l.acceptsHere { try l.watch(runtime, shared: shared && l.slot == nil) }
         } catch {
             runtime.log.log(.emerg, "\(error)")
             return 1

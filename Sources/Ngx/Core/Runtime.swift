@@ -90,8 +90,12 @@ public final class NgxRuntime {
     }
 
 
-    /// Accepts ownership of a connected socket and starts its session right away.
-    public func startSession(fd: Int32, address: UInt32, port: UInt16, server: ServerRuntime, listenIndex: Int = 0) {
+    /// Accepts ownership of a connected socket and starts its session right away. `remoteText` is the client's
+    /// address as text when it is not IPv4 (`::1`, `unix:`); `address` is then 0.
+    public func startSession(
+        fd: Int32, address: UInt32, port: UInt16, server: ServerRuntime, listenIndex: Int = 0,
+        remoteText: String? = nil
+    ) {
         if activeSessions >= workerConnections {
             log.log(.alert, "\(workerConnections) worker_connections are not enough")
             Sys.close(fd)
@@ -131,6 +135,7 @@ public final class NgxRuntime {
             Sys.close(fd)
             return
         }
+        session.remoteText = remoteText
         activeSessions += 1
         session.next = sessions
         sessions?.previous = session

@@ -33,6 +33,8 @@ final class Session: ConnectionOwner {
     /// Links in the runtime's list of live sessions (graceful stop walks it).
     var next: Session?
     unowned(unsafe) var previous: Session?
+    /// The client's address as text when it is not IPv4 (an IPv6 client, `unix:`).
+    var remoteText: String?
     // Per light session (request) counters, for the access log.
     var requests = 1
     var requestStartMs: Int64 = 0
@@ -74,7 +76,7 @@ final class Session: ConnectionOwner {
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
     var logContext: String {
-        ", client: " + Sys.ipString(address) + ", server: " + (listen?.text ?? "")
+        ", client: " + (remoteText ?? Sys.ipString(address)) + ", server: " + (listen?.text ?? "")
     }
 
     /// The `listen` address that accepted this connection.
