@@ -17,6 +17,7 @@ enum NgxAPI {
         injectTime(lua)
         injectShared(lua)
         injectWorker(lua)
+        injectAbort(lua)
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
         installYieldingWrappers(lua)

@@ -7,6 +7,12 @@ protocol ConnectionOwner: AnyObject {
     /// The descriptor is closed (after draining and lingering, a timeout, an error, or at once): nothing
     /// more will happen on this connection.
     func connectionClosed(_ c: Connection)
+    /// The peer hung up (FIN or reset) while nobody waits to read: `lua_check_client_abort`'s event.
+    func peerHungUpWhileNotRead(_ c: Connection)
+}
+
+extension ConnectionOwner {
+    func peerHungUpWhileNotRead(_ c: Connection) {}
 }
 
 /// A socket on the loop with a read side and a write side, each with its own waiter and timer (nginx's read
@@ -80,7 +86,9 @@ final class Connection: EventHandler {
         guard !closed else { return }
         switch state {
         case .open:
-            if readable, let r = reader { r.suspensionReady() }
+            if readable, let r = reader { r.suspensionReady() } else if peerClosed, reader == nil {
+                owner?.peerHungUpWhileNotRead(self)
+            }
             if let w = writer, output.readable < runtime.sendLimit || outputClosed { w.suspensionReady() }
         case .draining:
             if output.readable == 0 || outputClosed { drained() }

@@ -35,6 +35,11 @@ final class Session: ConnectionOwner {
     unowned(unsafe) var previous: Session?
     /// The client's address as text when it is not IPv4 (an IPv6 client, `unix:`).
     var remoteText: String?
+    /// `ngx.on_abort(fn)`: the registry reference of `fn` (-2: none), and the thread running it once the
+    /// client went away (`Session+Abort.swift`).
+    var abortHandlerRef: Int32 = -2
+    var abortThread: LuaThread?
+    var clientAborted = false
     // Per light session (request) counters, for the access log.
     var requests = 1
     var requestStartMs: Int64 = 0
@@ -128,7 +133,10 @@ final class Session: ConnectionOwner {
 
     /// The thread returned, failed or called `ngx.exit()`: the connection finishes (drain, linger, close).
     func threadEnded(_ t: LuaThread) {
+        if t !== thread { return abortThreadEnded(t) }
         thread = nil
+        releaseAbortHandler()
+        if abortThread != nil { return }  // the on_abort thread finishes first
         if connection.closed {
             end()
         } else {
@@ -137,7 +145,7 @@ final class Session: ConnectionOwner {
     }
 
     func connectionClosed(_ c: Connection) {
-        if thread == nil { end() }
+        if thread == nil && abortThread == nil { end() }
     }
 
     /// Ends the light session: writes its access-log line and resets the per-request counters.
@@ -160,6 +168,7 @@ final class Session: ConnectionOwner {
     /// Ends the session now (worker_shutdown_timeout, a graceful stop of an idle session): the thread is
     /// killed where it is parked, and the connection closes after its output drains (`drain`) or at once.
     func abort(drain: Bool) {
+        if let t = abortThread { t.end() }
         if let t = thread { t.end() }
         if drain { connection.finish() } else { connection.close() }
     }
