@@ -68,19 +68,26 @@ enum Addresses {
 
     /// Splits `host:port` / `port` / `[ipv6]:port` / `unix:/path` for `listen`: returns the host (dotted
     /// quad, canonical IPv6 text, or the path), the port (0 for unix) and the family, or nginx's error text.
-    static func hostAndPort(_ text: String) -> Result<(host: String, port: UInt16, family: ListenFamily), ConfigError> {
+    static func hostAndPort(
+        _ text: String
+    ) -> Result<(host: String, port: UInt16, family: ListenFamily), ConfigError> {
         typealias R = Result<(host: String, port: UInt16, family: ListenFamily), ConfigError>
         func failure(_ what: String) -> R {
             .failure(ConfigError("\(what) in \"\(text)\" of the \"listen\" directive"))
         }
         if text.hasPrefix("unix:") {
             let path = String(text.dropFirst(5))
-            guard !path.isEmpty else { return .failure(ConfigError("no path in the unix domain socket \"\(text)\"")) }
-            guard path.utf8.count < 108 else { return .failure(ConfigError("too long path in the unix domain socket \"\(text)\"")) }
+            guard !path.isEmpty else {
+                return .failure(ConfigError("no path in the unix domain socket \"\(text)\""))
+            }
+            guard path.utf8.count < 108 else {
+                return .failure(ConfigError("too long path in the unix domain socket \"\(text)\""))
+            }
             return .success((path, 0, .unix))
         }
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), let bytes = ipv6Bytes(text[text.index(after: text.startIndex)..<close])
+            guard let close = text.firstIndex(of: "]"),
+                let bytes = ipv6Bytes(text[text.index(after: text.startIndex)..<close])
             else { return failure("invalid host") }
             let rest = text[text.index(after: close)...]
             guard rest.hasPrefix(":") else { return failure("no port") }

@@ -46,7 +46,12 @@ extension Listener {
             }
             if server.config.tcpNodelay && address.family != .unix { _ = tl_set_nodelay(c) }
             runtime.startSession(
-                fd: c, address: v4, port: port, server: server, listenIndex: listenIndex, remoteText: text
+                fd: c,
+                address: v4,
+                port: port,
+                server: server,
+                listenIndex: listenIndex,
+                remoteText: text
             )
         }
     }
@@ -54,7 +59,10 @@ extension Listener {
     /// nginx's line for a client an `allow`/`deny` rule refused; the connection is closed.
     func forbidden(_ c: Int32, _ client: String, _ server: ServerRuntime) {
         server.errorLog.log(
-            .notice, "access forbidden by rule", connection: 0, context: ", client: \(client), server: \(address.text)"
+            .notice,
+            "access forbidden by rule",
+            connection: 0,
+            context: ", client: \(client), server: \(address.text)"
         )
         Sys.close(c)
     }

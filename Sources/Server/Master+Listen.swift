@@ -87,7 +87,11 @@ extension Master {
         log.log(.notice, "using inherited sockets from \"\(value)\"")
         for part in value.split(separator: ";") {
             guard let fd = Int32(part), fd > 2 else {
-                log.log(.emerg, "invalid socket number \"\(part)\" in \(Master.inheritedSocketsVariable) environment variable, ignoring the rest")
+                log.log(
+                    .emerg,
+                    "invalid socket number \"\(part)\" in \(Master.inheritedSocketsVariable) environment variable, "
+                        + "ignoring the rest"
+                )
                 return
             }
             var text = [CChar](repeating: 0, count: 256)

@@ -51,7 +51,9 @@ extension Master {
         } catch {
             let oldBases = Set(old.zones.map(\.base))
             SharedZones.unmap(zones.filter { !oldBases.contains($0.base) })
-            (config, runtime, servers, listeners, zones) = (old.config, old.runtime, old.servers, old.listeners, old.zones)
+            (config, runtime, servers, listeners, zones) = (
+                old.config, old.runtime, old.servers, old.listeners, old.zones
+            )
             NgxRuntime.sharedZoneList = old.zoneList
             runtime.makeCurrent()
             NgxRuntime.workerCount = config.masterProcess ? workerCount : 1

@@ -155,7 +155,10 @@ extension Master {
     private func logExit(_ pid: pid_t, status: Int32, expected: Bool) {
         let sig = status & 0x7f
         if sig != 0 && sig != 0x7f {
-            log.log(.alert, "worker process \(pid) exited on signal \(sig)\(status & 0x80 != 0 ? " (core dumped)" : "")")
+            log.log(
+                .alert,
+                "worker process \(pid) exited on signal \(sig)\(status & 0x80 != 0 ? " (core dumped)" : "")"
+            )
         } else {
             log.log(expected ? .notice : .alert, "worker process \(pid) exited with code \(Master.exitCode(status))")
         }

@@ -42,7 +42,10 @@ extension Master {
             var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
             argv.append(nil)
             execvp(args[0], &argv)
-            log.log(.alert, "execve() failed while executing new binary process \"\(args[0])\" (\(errno): \(Sys.strerror(errno)))")
+            log.log(
+                .alert,
+                "execve() failed while executing new binary process \"\(args[0])\" (\(errno): \(Sys.strerror(errno)))"
+            )
             _exit(2)
         }
         pidPath = oldbin

@@ -49,7 +49,10 @@ enum Signals {
             case .success?:
                 return 0
             case .failure(let refusal)?:
-                log.log(.emerg, "reload refused by master \(master), the old configuration stays in effect: \(refusal.reason)")
+                log.log(
+                    .emerg,
+                    "reload refused by master \(master), the old configuration stays in effect: \(refusal.reason)"
+                )
                 return 1
             case nil:
                 if kill(master, 0) != 0 && errno == ESRCH {
@@ -60,7 +63,10 @@ enum Signals {
                 waited += 0.02
             }
         }
-        log.log(.error, "no answer to the reload from master \(master) in \(Int(reloadAnswerSeconds))s (\"\(statusPath)\")")
+        log.log(
+            .error,
+            "no answer to the reload from master \(master) in \(Int(reloadAnswerSeconds))s (\"\(statusPath)\")"
+        )
         return 1
     }
 }

@@ -23,7 +23,9 @@ import Testing
         #expect(Addresses.accessRule(text, allow: true) == AccessRule(allow: true, address: address, mask: mask))
     }
 
-    @Test(arguments: ["x", "1.2.3", "1.2.3.4/", "1.2.3.4/a", "::g", "::1/129", "::1/", "1.2.3.4/8/8", "300.1.1.1", "1.2.3.4 "])
+    @Test(arguments: [
+        "x", "1.2.3", "1.2.3.4/", "1.2.3.4/a", "::g", "::1/129", "::1/", "1.2.3.4/8/8", "300.1.1.1", "1.2.3.4 ",
+    ])
     func invalid(text: String) {
         #expect(Addresses.accessRule(text, allow: false) == nil)
     }

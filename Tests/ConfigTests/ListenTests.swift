@@ -35,7 +35,8 @@ import Testing
     @Test func unixSocket() throws {
         let listen = try #require(try listens("listen unix:/run/app.sock backlog=10;").first)
         #expect(listen.family == .unix && listen.host == "/run/app.sock" && listen.port == 0)
-        #expect(listen.text == "unix:/run/app.sock" && listen.addressText == "unix:/run/app.sock" && listen.backlog == 10)
+        #expect(listen.text == "unix:/run/app.sock" && listen.addressText == "unix:/run/app.sock")
+        #expect(listen.backlog == 10)
     }
 
     @Test func defaults() throws {
