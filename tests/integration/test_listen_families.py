@@ -1,6 +1,7 @@
 """`listen [::]:port`, `[::1]:port`, `unix:/path` and `reuseport`, and allow/deny for IPv6 clients (CIDR,
 `all`, first match wins, nginx's `access forbidden by rule` line)."""
 import os
+import subprocess
 import re
 import socket
 import time
@@ -148,3 +149,24 @@ def test_allow_deny_for_ipv6_clients(tcplua):
     (s.prefix / "conf" / "tcplua.conf").write_text(MAIN + conf)
     assert s.run("-s", "reload", timeout=90).returncode == 0
     assert ask(socket.AF_INET6, ("::1", p)).startswith("hi ")
+
+
+def test_listen_socket_options_reach_the_kernel(tcplua):
+    """backlog=, rcvbuf=, so_keepalive=idle:intvl:cnt as `ss` shows them (IPv4 and IPv6)."""
+    p4, p6 = free_port(), free_port6()
+    opts = "backlog=17 rcvbuf=64k so_keepalive=7m:9:3"
+    s = start(tcplua, server([f"127.0.0.1:{p4} {opts}", f"[::1]:{p6} {opts}"]),
+              lambda: socket.create_connection(("127.0.0.1", p4), timeout=0.2).close())
+    for port in (p4, p6):
+        out = subprocess.run(["ss", "-Hltnm", f"sport = :{port}"], capture_output=True, text=True).stdout
+        fields = out.split()
+        assert fields[2] == "17", out  # Send-Q of a listening socket: its backlog
+        rb = int(re.search(r"rb(\d+)", out).group(1))
+        assert 64 * 1024 <= rb <= 2 * 64 * 1024 + 4096, out  # the kernel doubles SO_RCVBUF
+    c = socket.create_connection(("127.0.0.1", p4), timeout=5)
+    try:
+        out = wait_until(lambda: subprocess.run(["ss", "-Htno", "state", "established", f"sport = :{p4}"],
+                                                capture_output=True, text=True).stdout, 5)
+        assert re.search(r"timer:\(keepalive,(6min5\d|7min)", out), out  # idle 7 minutes
+    finally:
+        c.close()
