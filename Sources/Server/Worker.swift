@@ -64,9 +64,12 @@ final class Worker: EventHandler {
 
     override func handleEvent(_ events: UInt32) {
         while true {
-            let sig = tl_signalfd_read(signalFd)
+            var sender: Int32 = 0
+            let sig = tl_signalfd_read_sender(signalFd, &sender)
             if sig <= 0 { return }
             switch sig {
+            case SIGHUP where !config.masterProcess:
+                refuseReload(sender)
             case SIGTERM, SIGINT:
                 runtime.loop.stop()
             case SIGQUIT:
@@ -97,6 +100,14 @@ final class Worker: EventHandler {
         } else if let ms = config.workerShutdownTimeout, !shutdownTimer.isArmed {
             runtime.loop.arm(shutdownTimer, afterMs: Int64(ms))
         }
+    }
+
+    /// `master_process off`: nothing can reload (the one process serves); say so, to `-s reload` as well.
+    private func refuseReload(_ sender: Int32) {
+        let reason = "reload needs master_process on; restart tcplua to apply a new configuration"
+        runtime.log.log(.warn, reason)
+        let pidPath = ErrorLog.resolve(config.pidPath, prefix: runtime.prefix)
+        ReloadStatus.write(ReloadStatus.path(pidPath: pidPath), sender: sender, failure: reason)
     }
 
     /// A graceful stop took longer than worker_shutdown_timeout: the sessions left are closed.

@@ -271,3 +271,13 @@ def test_shared_dict_survives_reload_and_a_resized_one_is_new(tcplua):
     assert r.returncode == 0, r.stderr
     assert ask() == ["v3", "kept", "nil"]  # d kept its data (init_by_lua saw it); e is a new zone
     s.wait_log(r"shared zone \"e\" changed size from 1048576 to 2097152")
+
+
+def test_reload_with_master_process_off_is_refused_at_once(tcplua):
+    from conftest import MAIN as SINGLE
+    s = tcplua(conf(), files={"lua/handler.lua": HANDLER.format(v="v1")}, main=SINGLE)
+    started = time.time()
+    r = s.run("-s", "reload", timeout=90)
+    assert r.returncode == 1 and time.time() - started < 10
+    assert "reload needs master_process on" in r.stderr, r.stderr
+    assert request(s.connect()) == ["v1", "1"]
