@@ -44,7 +44,10 @@ extension Listener {
                     continue
                 }
             }
-            if server.config.tcpNodelay && address.family != .unix { _ = tl_set_nodelay(c) }
+            if address.family != .unix {
+                if server.config.tcpNodelay { _ = tl_set_nodelay(c) }
+                if server.config.soKeepalive { Listener.setKeepalive(c) }
+            }
             runtime.startSession(
                 fd: c,
                 address: v4,
@@ -65,6 +68,13 @@ extension Listener {
             context: ", client: \(client), server: \(address.text)"
         )
         Sys.close(c)
+    }
+
+    /// The server's `so_keepalive on` (the seed's directive): SO_KEEPALIVE on each accepted connection, with
+    /// the kernel's idle, interval and count (`listen … so_keepalive=idle:intvl:cnt` sets those per socket).
+    static func setKeepalive(_ c: Int32) {
+        var one: Int32 = 1
+        _ = setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
     static func ipv6Text(_ bytes: [UInt8]) -> String {

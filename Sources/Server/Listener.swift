@@ -90,6 +90,7 @@ final class Listener: EventHandler {
                     continue
                 }
                 if server.config.tcpNodelay { _ = tl_set_nodelay(c) }
+                if server.config.soKeepalive { Listener.setKeepalive(c) }
                 runtime.startSession(fd: c, address: addr, port: port, server: server, listenIndex: listenIndex)
             case .failure(let e):
                 runtime.log.log(.alert, e.description)

@@ -170,3 +170,28 @@ def test_listen_socket_options_reach_the_kernel(tcplua):
         assert re.search(r"timer:\(keepalive,(6min5\d|7min)", out), out  # idle 7 minutes
     finally:
         c.close()
+
+
+def test_server_so_keepalive_sets_it_on_accepted_connections(tcplua):
+    p4 = free_port()
+    s = start(tcplua, server([f"127.0.0.1:{p4}"], "        so_keepalive on;\n"),
+              lambda: socket.create_connection(("127.0.0.1", p4), timeout=0.2).close())
+    c = socket.create_connection(("127.0.0.1", p4), timeout=5)
+    try:
+        out = wait_until(lambda: subprocess.run(["ss", "-Htno", "state", "established", f"sport = :{p4}"],
+                                                capture_output=True, text=True).stdout, 5)
+        assert "timer:(keepalive," in out, out
+    finally:
+        c.close()
+    # Off (the default): no keepalive timer.
+    conf = server([f"127.0.0.1:{p4}"])
+    (s.prefix / "conf" / "tcplua.conf").write_text(MAIN + conf)
+    assert s.run("-s", "reload", timeout=90).returncode == 0
+    time.sleep(0.5)  # the old workers have stopped accepting
+    c = socket.create_connection(("127.0.0.1", p4), timeout=5)
+    try:
+        out = wait_until(lambda: subprocess.run(["ss", "-Htno", "state", "established", f"sport = :{p4}"],
+                                                capture_output=True, text=True).stdout, 5)
+        assert out and "keepalive" not in out, out
+    finally:
+        c.close()
