@@ -1,4 +1,6 @@
-/// Parsers for the address arguments of `listen`, `allow`/`deny` and `resolver` (IPv4 only, as the seed).
+import Glibc
+
+/// Parsers for the address arguments of `listen`, `allow`/`deny` and `resolver`.
 enum Addresses {
     /// A dotted quad (`10.0.0.1`, leading zeros allowed as in `ngx_inet_addr`) in host byte order.
     static func ipv4(_ text: some StringProtocol) -> UInt32? {
@@ -17,9 +19,24 @@ enum Addresses {
         [24, 16, 8, 0].map { String(address >> UInt32($0) & 0xff) }.joined(separator: ".")
     }
 
-    /// An `allow`/`deny` argument: `all`, an address, or `address/bits`; the address is masked.
+    /// IPv6 text (no brackets) as 16 bytes, through `inet_pton`.
+    static func ipv6Bytes(_ text: some StringProtocol) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let ok = String(text).withCString { inet_pton(AF_INET6, $0, &bytes) }
+        return ok == 1 ? bytes : nil
+    }
+
+    /// The canonical text of 16 IPv6 bytes (`inet_ntop`: `::1`, `2001:db8::1`).
+    static func ipv6Text(_ bytes: [UInt8]) -> String {
+        var out = [CChar](repeating: 0, count: 64)
+        _ = bytes.withUnsafeBytes { inet_ntop(AF_INET6, $0.baseAddress, &out, 64) }
+        return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// An `allow`/`deny` argument: `all`, an address, or `address/bits` (IPv4 or IPv6); the address is masked.
     static func accessRule(_ text: String, allow: Bool) -> AccessRule? {
-        if text == "all" { return AccessRule(allow: allow, address: 0, mask: 0) }
+        if text == "all" { return AccessRule(allow: allow, address: 0, mask: 0, all: true) }
+        if text.contains(":") { return ipv6Rule(text, allow: allow) }
         let pieces = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let address = ipv4(pieces[0]) else { return nil }
         var mask = UInt32.max
@@ -30,16 +47,54 @@ enum Addresses {
         return AccessRule(allow: allow, address: address & mask, mask: mask)
     }
 
-    /// Splits `host:port` / `port` for `listen`: returns the dotted-quad host and port, or the nginx error text.
-    static func hostAndPort(_ text: String) -> Result<(host: String, port: UInt16), ConfigError> {
-        func failure(_ what: String) -> Result<(host: String, port: UInt16), ConfigError> {
+    /// An IPv6 `allow`/`deny` argument: `addr` or `addr/bits` (0 to 128).
+    private static func ipv6Rule(_ text: String, allow: Bool) -> AccessRule? {
+        let pieces = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let bytes = ipv6Bytes(pieces[0]) else { return nil }
+        var bits = 128
+        if pieces.count == 2 {
+            guard let n = ConfigValue.number(String(pieces[1])), n <= 128 else { return nil }
+            bits = n
+        }
+        func half(_ n: Int) -> UInt64 { n <= 0 ? 0 : n >= 64 ? UInt64.max : UInt64.max << UInt64(64 - n) }
+        let mask = IPv6Network.Bits(hi: half(bits), lo: half(bits - 64))
+        let address = IPv6Network.Bits(bytes: bytes)
+        let net = IPv6Network(
+            address: IPv6Network.Bits(hi: address.hi & mask.hi, lo: address.lo & mask.lo),
+            mask: mask
+        )
+        return AccessRule(allow: allow, address: 0, mask: 0, ipv6: net)
+    }
+
+    /// Splits `host:port` / `port` / `[ipv6]:port` / `unix:/path` for `listen`: returns the host (dotted
+    /// quad, canonical IPv6 text, or the path), the port (0 for unix) and the family, or nginx's error text.
+    static func hostAndPort(
+        _ text: String
+    ) -> Result<(host: String, port: UInt16, family: ListenFamily), ConfigError> {
+        typealias R = Result<(host: String, port: UInt16, family: ListenFamily), ConfigError>
+        func failure(_ what: String) -> R {
             .failure(ConfigError("\(what) in \"\(text)\" of the \"listen\" directive"))
         }
-        if text.hasPrefix("[") || text.filter({ $0 == ":" }).count > 1 {
-            return .failure(ConfigError("IPv6 is not supported yet in \"listen\" directive"))
-        }
         if text.hasPrefix("unix:") {
-            return .failure(ConfigError("unix domain sockets are not supported yet in \"listen\" directive"))
+            let path = String(text.dropFirst(5))
+            guard !path.isEmpty else {
+                return .failure(ConfigError("no path in the unix domain socket \"\(text)\""))
+            }
+            guard path.utf8.count < 108 else {
+                return .failure(ConfigError("too long path in the unix domain socket \"\(text)\""))
+            }
+            return .success((path, 0, .unix))
+        }
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"),
+                let bytes = ipv6Bytes(text[text.index(after: text.startIndex)..<close])
+            else { return failure("invalid host") }
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return failure("no port") }
+            guard let port = ConfigValue.number(String(rest.dropFirst())), port >= 1, port <= 65535 else {
+                return failure("invalid port")
+            }
+            return .success((ipv6Text(bytes), UInt16(port), .ipv6))
         }
         let host: String
         let portText: Substring
@@ -61,7 +116,7 @@ enum Addresses {
         guard let port = ConfigValue.number(String(portText)), port >= 1, port <= 65535 else {
             return failure("invalid port")
         }
-        return .success((host, UInt16(port)))
+        return .success((host, UInt16(port), .ipv4))
     }
 
     /// Checks a `resolver` address: IPv4, `localhost` or `[IPv6]`, each with an optional `:port`; returns the

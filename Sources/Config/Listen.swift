@@ -1,10 +1,10 @@
 /// `listen [ip:]port [backlog=N] [rcvbuf=SIZE] [sndbuf=SIZE] [deferred] [bind] [reuseport]
-/// [so_keepalive=on|off|[idle]:[intvl]:[cnt]]`, IPv4 only, with nginx's error texts.
+/// [so_keepalive=on|off|[idle]:[intvl]:[cnt]]`, the address IPv4, `[IPv6]` or `unix:/path`, with nginx's error texts.
 extension Addresses {
     /// Parses the arguments of one `listen` directive.
     static func listen(_ directive: Directive) throws(ConfigError) -> ListenAddress {
         let address = directive.args[0]
-        let endpoint: (host: String, port: UInt16)
+        let endpoint: (host: String, port: UInt16, family: ListenFamily)
         switch hostAndPort(address) {
         case .success(let value): endpoint = value
         case .failure(var error):
@@ -12,6 +12,7 @@ extension Addresses {
             throw error
         }
         var listen = ListenAddress(host: endpoint.host, port: endpoint.port, location: directive.location)
+        listen.family = endpoint.family
         for option in directive.args.dropFirst() {
             guard try apply(option, to: &listen) else {
                 throw ConfigError("invalid parameter \"\(option)\"", at: directive.location)

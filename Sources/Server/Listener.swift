@@ -23,23 +23,37 @@ final class Listener: EventHandler {
         super.init()
     }
 
+    /// With `listen … reuseport`: the worker slot that accepts on this socket is `slot % workers` (one
+    /// socket per worker, each in the kernel's SO_REUSEPORT group); nil = every worker accepts on it.
+    var slot: Int?
+
     /// Binds `address` (in the master, before any fork).
     static func bind(_ a: ListenAddress) throws -> Listener {
-        guard let ip = Sys.parseIPv4(a.host) else { throw ServerError("invalid listen address \"\(a.text)\"") }
         let keepalive: Int32 = a.soKeepalive.map { $0 ? 1 : 0 } ?? -1
-        let fd = tl_listen_ipv4(
-            ip,
-            a.port,
-            Int32(a.backlog),
-            Int32(a.rcvbuf ?? 0),
-            Int32(a.sndbuf ?? 0),
-            a.reuseport ? 1 : 0,
-            keepalive,
-            Int32(a.keepaliveIdle ?? 0),
-            Int32(a.keepaliveInterval ?? 0),
-            Int32(a.keepaliveCount ?? 0),
-            a.deferred ? 1 : 0
-        )
+        let fd: Int32
+        switch a.family {
+        case .ipv4:
+            guard let ip = Sys.parseIPv4(a.host) else { throw ServerError("invalid listen address \"\(a.text)\"") }
+            fd = tl_listen_ipv4(
+                ip, a.port, Int32(a.backlog), Int32(a.rcvbuf ?? 0), Int32(a.sndbuf ?? 0), a.reuseport ? 1 : 0,
+                keepalive, Int32(a.keepaliveIdle ?? 0), Int32(a.keepaliveInterval ?? 0),
+                Int32(a.keepaliveCount ?? 0), a.deferred ? 1 : 0
+            )
+        case .ipv6:
+            var bytes = [UInt8](repeating: 0, count: 16)
+            guard a.host.withCString({ inet_pton(AF_INET6, $0, &bytes) }) == 1 else {
+                throw ServerError("invalid listen address \"\(a.text)\"")
+            }
+            fd = tl_listen_other(
+                bytes, a.port, nil, Int32(a.backlog), Int32(a.rcvbuf ?? 0), Int32(a.sndbuf ?? 0),
+                a.reuseport ? 1 : 0, keepalive, Int32(a.keepaliveIdle ?? 0), Int32(a.keepaliveInterval ?? 0),
+                Int32(a.keepaliveCount ?? 0), a.deferred ? 1 : 0
+            )
+        case .unix:
+            fd = tl_listen_other(
+                nil, 0, a.host, Int32(a.backlog), Int32(a.rcvbuf ?? 0), Int32(a.sndbuf ?? 0), 0, -1, 0, 0, 0, 0
+            )
+        }
         guard fd >= 0 else {
             throw ServerError("bind() to \(a.text) failed (\(errno): \(Sys.strerror(errno)))")
         }
@@ -63,21 +77,20 @@ final class Listener: EventHandler {
     /// Accepts what is pending (up to a batch, so one busy port cannot starve the rest of the loop).
     override func handleEvent(_ events: UInt32) {
         guard let server, let runtime else { return }
+        if address.family != .ipv4 {
+            acceptOther(server, runtime)
+            return
+        }
         for _ in 0..<64 {
             guard let r = Sys.accept(fd) else { return }
             switch r {
             case .success(let (c, addr, port)):
                 if !Access.allowed(addr, server.config.accessRules) {
-                    server.errorLog.log(
-                        .notice,
-                        "access forbidden by rule",
-                        connection: 0,
-                        context: ", client: \(Sys.ipString(addr)), server: \(address.text)"
-                    )
-                    Sys.close(c)
+                    forbidden(c, Sys.ipString(addr), server)
                     continue
                 }
                 if server.config.tcpNodelay { _ = tl_set_nodelay(c) }
+                if server.config.soKeepalive { Listener.setKeepalive(c) }
                 runtime.startSession(fd: c, address: addr, port: port, server: server, listenIndex: listenIndex)
             case .failure(let e):
                 runtime.log.log(.alert, e.description)
@@ -91,6 +104,12 @@ final class Listener: EventHandler {
 }
 
 extension Listener {
+    /// This worker accepts on the socket: every worker does, except on the per-slot sockets of `reuseport`.
+    var acceptsHere: Bool {
+        guard let slot else { return true }
+        return slot % max(1, NgxRuntime.workerCount) == (NgxRuntime.workerId ?? 0)
+    }
+
     /// Watches the socket in `runtime`'s loop (shared by several workers: EPOLLEXCLUSIVE).
     func watch(_ runtime: NgxRuntime, shared: Bool) throws {
         self.runtime = runtime
@@ -120,7 +139,19 @@ extension Listener {
 /// `allow`/`deny` rules: the first that matches decides; none matching allows.
 enum Access {
     static func allowed(_ addr: UInt32, _ rules: [AccessRule]) -> Bool {
-        for r in rules where addr & r.mask == r.address & r.mask { return r.allow }
+        for r in rules where r.matches(addr) { return r.allow }
+        return true
+    }
+
+    /// For an IPv6 client (IPv4-mapped ones are checked as IPv4).
+    static func allowed(ipv6 addr: IPv6Network.Bits, _ rules: [AccessRule]) -> Bool {
+        for r in rules where r.matches(ipv6: addr) { return r.allow }
+        return true
+    }
+
+    /// For a unix-socket client: only `all` rules apply.
+    static func allowedUnix(_ rules: [AccessRule]) -> Bool {
+        for r in rules where r.all { return r.allow }
         return true
     }
 }

@@ -5,25 +5,42 @@ import Glibc
 import LuaKit
 import Ngx
 
-/// The master: reads nothing itself (the CLI hands it a loaded config), opens the logs, creates the Lua VM,
-/// maps the shared dict zones, runs `init_by_lua*`, binds every `listen`, then forks the worker and only waits for signals and for the
-/// worker's death (DESIGN.md, "Process model"). It starts no thread before forking.
+/// The master: reads nothing itself (the CLI hands it a loaded config, and a loader for reloads), opens the
+/// logs, creates the Lua VM, maps the shared dict zones, runs `init_by_lua*`, binds every `listen`, then forks
+/// the workers and only waits for signals and for its children's deaths (DESIGN.md, "Process model"). It
+/// starts no thread.
 public final class Master {
-    let config: MainConfig
+    var config: MainConfig
     let prefix: String
     let log: ErrorLog
+    /// The current generation: what new workers are forked with (a reload replaces all four).
     var runtime: NgxRuntime!
     var servers: [ServerRuntime] = []
     var listeners: [Listener] = []
+    var zones: [MappedZone] = []
+    /// `pid`, resolved; `….oldbin` once a binary upgrade has started a new master.
     var pidPath: String
-    /// Worker pids by slot (0 = not running).
+    /// The current generation's worker pids by slot (0 = not running).
     var workers: [pid_t] = []
+    /// Workers of earlier generations (before a reload, or a WINCH), told to finish their sessions and exit.
+    var retiring: Set<pid_t> = []
     var stopping = false
+    /// False after WINCH: the workers were retired and none are started until HUP (rollback of an upgrade).
+    var accepting = true
+    /// The new master started by USR2 (binary upgrade), while it runs.
+    var newBinary: pid_t = 0
+    /// Listening sockets inherited from the old master of a binary upgrade, by address (`ip:port`).
+    var inherited: [String: [Int32]] = [:]
+    var daemonized = false
+    /// Started by a binary upgrade: counts as detached for WINCH, as in nginx.
+    var startedByUpgrade = false
     /// Who workers run as (`user`, when the master is root); nil = the master's user.
     public var workerUser: WorkerUser?
     /// The command line's start-up log (stderr and `logs/error.log`): failures to bind go there too, as nginx
     /// reports them on the terminal; closed once the sockets are bound.
     public var earlyLog: ErrorLog?
+    /// Loads the configuration again for a reload (the command line's `-p`, `-c` and `-g`).
+    public var reloadConfig: (() throws -> MainConfig)?
 
     public init(config: MainConfig, prefix: String, log: ErrorLog) {
         self.config = config
@@ -32,15 +49,21 @@ public final class Master {
         pidPath = ErrorLog.resolve(config.pidPath, prefix: prefix)
     }
 
-    /// Creates the VM, compiles every chunk and runs init_by_lua: everything `-t` checks and serving needs.
+    /// Creates the VM, maps the zones (keeping those of the same name and size), compiles every chunk and runs
+    /// init_by_lua: everything `-t` checks, serving needs, and a reload redoes into a fresh VM.
     public func prepare() throws {
         signal(SIGPIPE, SIG_IGN)
         let vm = LuaVM()
         runtime = NgxRuntime(loop: try EventLoop(), vm: vm, log: log, prefix: prefix)
         runtime.workerConnections = config.workerConnections
+        NgxRuntime.workerCount = config.masterProcess ? workerCount : 1
         let tcp = config.tcp
         vm.setPackagePath(tcp.packagePath(prefix: prefix), cpath: tcp.packageCPath(prefix: prefix))
-        for (name, zone) in try SharedZones.map(tcp.sharedDicts) { runtime.addSharedDict(name: name, zone: zone) }
+        NgxRuntime.sharedZoneList = []
+        zones = try SharedZones.map(tcp.sharedDicts, keeping: zones) { [log] d, oldSize in
+            log.log(.notice, "shared zone \"\(d.name)\" changed size from \(oldSize) to \(d.size): a new, empty zone")
+        }
+        for z in zones { runtime.addSharedDict(name: z.name, zone: z.zone) }
         if let initSrc = tcp.initByLua {
             runtime.phase = .initByLua
             let h = LuaHandler(source: initSrc, codeCache: true, prefix: prefix)
@@ -88,120 +111,33 @@ public final class Master {
                 log.log(.alert, "setrlimit(RLIMIT_NOFILE, \(n)) failed (\(errno): \(Sys.strerror(errno)))")
             }
         }
+        inheritSockets()
+        startedByUpgrade = !inherited.isEmpty
         do {
-            for s in servers {
-                for (i, a) in s.config.listens.enumerated() {
-                    let l = try Listener.bind(a)
-                    l.server = s
-                    l.listenIndex = i
-                    listeners.append(l)
-                }
-            }
+            listeners = try bindListeners(reusing: inherited)
         } catch {
             (earlyLog.map { log.adding($0) } ?? log).log(.emerg, "\(error)")
             return 1
         }
+        closeUnused(inherited, keeping: listeners)
         earlyLog?.close()
         earlyLog = nil
-        if config.daemon && !daemonize() { return 1 }
+        // As nginx: a master started by a binary upgrade does not detach again.
+        if config.daemon && inherited.isEmpty {
+            if !daemonize() { return 1 }
+            daemonized = true
+        }
         ErrorLog.pid = getpid()
         writePidFile()
-        defer { unlink(pidPath) }
+        defer {
+            unlink(pidPath)
+            removeUnixSocketFiles()
+        }
         if !config.masterProcess {
+            NgxRuntime.workerId = 0
             return Worker(runtime: runtime, listeners: listeners, config: config, shared: false).run()
         }
-        return superviseWorker()
-    }
-
-    /// Forks the worker and waits: respawns it if it dies, forwards stop/reopen signals.
-    private func superviseWorker() -> Int32 {
-        let signals: [Int32] = [SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGWINCH]
-        let sfd = signals.withUnsafeBufferPointer { tl_signalfd($0.baseAddress, Int32($0.count)) }
-        guard sfd >= 0 else {
-            log.log(.emerg, "signalfd() failed (\(errno): \(Sys.strerror(errno)))")
-            return 1
-        }
-        log.wallMs = ErrorLog.systemWallMs  // the master runs no loop: its lines read the clock themselves
-        log.log(.notice, "tcplua started, master \(getpid())")
-        let count = config.workerProcesses > 0 ? config.workerProcesses : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        workers = Array(repeating: 0, count: count)
-        for slot in 0..<count where !spawnWorker(slot) { return 1 }
-        var pfd = pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)
-        while true {
-            if poll(&pfd, 1, -1) < 0 && errno != EINTR { break }
-            while true {
-                let sig = tl_signalfd_read(sfd)
-                if sig <= 0 { break }
-                switch sig {
-                case SIGCHLD:
-                    if reapWorkers() { return 0 }
-                case SIGTERM, SIGINT, SIGQUIT:
-                    stopping = true
-                    log.log(
-                        .notice,
-                        "signal \(sig) received, \(sig == SIGQUIT ? "shutting down gracefully" : "exiting")"
-                    )
-                    signalWorkers(sig)
-                    if workers.allSatisfy({ $0 == 0 }) { return 0 }
-                case SIGUSR1:
-                    log.reopen()
-                    signalWorkers(SIGUSR1)
-                case SIGHUP:
-                    log.log(.warn, "reload (SIGHUP) is not supported yet; restart tcplua to apply a new config")
-                default:
-                    break
-                }
-            }
-        }
-        return 1
-    }
-
-    private func signalWorkers(_ sig: Int32) {
-        for pid in workers where pid > 0 { kill(pid, sig) }
-    }
-
-    /// Forks the worker of `slot`.
-    private func spawnWorker(_ slot: Int) -> Bool {
-        let pid = fork()
-        if pid < 0 {
-            log.log(.alert, "fork() failed (\(errno): \(Sys.strerror(errno)))")
-            return false
-        }
-        if pid == 0 {  // signals stay blocked: the worker's own signalfd takes them from here
-            ErrorLog.pid = getpid()
-            if let user = workerUser, let failure = user.apply() {
-                log.log(.emerg, failure)
-                exit(2)
-            }
-            let code = Worker(runtime: runtime, listeners: listeners, config: config, shared: workers.count > 1).run()
-            exit(code)
-        }
-        workers[slot] = pid
-        log.log(.notice, "start worker process \(pid)")
-        return true
-    }
-
-    /// Collects dead workers and respawns them unless stopping; true when the master should exit.
-    private func reapWorkers() -> Bool {
-        var status: Int32 = 0
-        while true {
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid <= 0 { break }
-            guard let slot = workers.firstIndex(of: pid) else { continue }
-            workers[slot] = 0
-            if stopping { continue }
-            let sig = status & 0x7f
-            if sig != 0 && sig != 0x7f {
-                log.log(.alert, "worker process \(pid) exited on signal \(sig)")
-            } else if (status >> 8) & 0xff == 2 {  // a worker that cannot start (nginx's fatal code)
-                log.log(.alert, "worker process \(pid) exited with fatal code 2 and cannot be respawned")
-                continue
-            } else {
-                log.log(.alert, "worker process \(pid) exited with code \((status >> 8) & 0xff)")
-            }
-            if !spawnWorker(slot) { return true }
-        }
-        return stopping && workers.allSatisfy { $0 == 0 }
+        return supervise()
     }
 
     /// nginx's `daemon on`: the foreground process exits 0 once the sockets are bound.
@@ -222,7 +158,7 @@ public final class Master {
         return true
     }
 
-    private func writePidFile() {
+    func writePidFile() {
         let fd = open(pidPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             log.log(.emerg, "open() \"\(pidPath)\" failed (\(errno): \(Sys.strerror(errno)))")

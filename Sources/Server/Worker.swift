@@ -7,7 +7,8 @@ import Ngx
 
 /// A worker: one thread running the event loop, the VM inherited from the master. It runs
 /// `init_worker_by_lua*`, accepts on the inherited listening sockets and serves sessions until told to stop:
-/// TERM/INT stop now, QUIT stops accepting and lets sessions finish, USR1 reopens the logs.
+/// TERM/INT stop now, QUIT stops accepting and lets sessions finish, WINCH (from the master, on a reload or an
+/// upgrade) does the same but keeps the sessions parked between requests, USR1 reopens the logs.
 final class Worker: EventHandler {
     let runtime: NgxRuntime
     let listeners: [Listener]
@@ -41,7 +42,7 @@ final class Worker: EventHandler {
         signalFd = signals.withUnsafeBufferPointer { tl_signalfd($0.baseAddress, Int32($0.count)) }
         do {
             try loop.register(signalFd, self, events: Events.read)
-            for l in listeners { try l.watch(runtime, shared: shared) }
+            for l in listeners where l.acceptsHere { try l.watch(runtime, shared: shared && l.slot == nil) }
         } catch {
             runtime.log.log(.emerg, "\(error)")
             return 1
@@ -63,20 +64,18 @@ final class Worker: EventHandler {
 
     override func handleEvent(_ events: UInt32) {
         while true {
-            let sig = tl_signalfd_read(signalFd)
+            var sender: Int32 = 0
+            let sig = tl_signalfd_read_sender(signalFd, &sender)
             if sig <= 0 { return }
             switch sig {
+            case SIGHUP where !config.masterProcess:
+                refuseReload(sender)
             case SIGTERM, SIGINT:
                 runtime.loop.stop()
             case SIGQUIT:
-                for l in listeners { l.closeForGood() }
-                runtime.onIdle = { [unowned self] in self.runtime.loop.stop() }
-                runtime.beginGracefulStop()
-                if runtime.activeSessions == 0 {
-                    runtime.loop.stop()
-                } else if let ms = config.workerShutdownTimeout, !shutdownTimer.isArmed {
-                    runtime.loop.arm(shutdownTimer, afterMs: Int64(ms))
-                }
+                stopGracefully(closingIdle: true)
+            case SIGWINCH where config.masterProcess:  // from the master: a reload or an upgrade retires it
+                stopGracefully(closingIdle: false)
             case SIGUSR1:
                 runtime.log.reopen()
                 for l in listeners {
@@ -87,6 +86,28 @@ final class Worker: EventHandler {
                 break
             }
         }
+    }
+
+    /// Stops accepting at once (the master keeps the sockets open for the workers that replace this one) and
+    /// exits when the last session ends, or when worker_shutdown_timeout ends the rest. `closingIdle` (QUIT)
+    /// closes the sessions parked in `ngx.wait_next_request()`; a retiring worker (WINCH) keeps serving them.
+    private func stopGracefully(closingIdle: Bool) {
+        for l in listeners { l.closeForGood() }
+        runtime.onIdle = { [unowned self] in self.runtime.loop.stop() }
+        runtime.beginGracefulStop(closingIdle: closingIdle)
+        if runtime.activeSessions == 0 {
+            runtime.loop.stop()
+        } else if let ms = config.workerShutdownTimeout, !shutdownTimer.isArmed {
+            runtime.loop.arm(shutdownTimer, afterMs: Int64(ms))
+        }
+    }
+
+    /// `master_process off`: nothing can reload (the one process serves); say so, to `-s reload` as well.
+    private func refuseReload(_ sender: Int32) {
+        let reason = "reload needs master_process on; restart tcplua to apply a new configuration"
+        runtime.log.log(.warn, reason)
+        let pidPath = ErrorLog.resolve(config.pidPath, prefix: runtime.prefix)
+        ReloadStatus.write(ReloadStatus.path(pidPath: pidPath), sender: sender, failure: reason)
     }
 
     /// A graceful stop took longer than worker_shutdown_timeout: the sessions left are closed.

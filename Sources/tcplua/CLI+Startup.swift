@@ -38,6 +38,28 @@ extension TCPLua {
     }
 }
 
+extension TCPLua {
+    /// `-p` that does not name a directory: nginx's one line, naming it.
+    func prefixFailure(_ prefix: String) -> String? {
+        var st = stat()
+        if stat(prefix, &st) != 0 {
+            let e = errno
+            return "prefix \"\(prefix)\" cannot be used: stat() failed (\(e): \(String(cString: strerror(e))))"
+        }
+        return (st.st_mode & S_IFMT) == S_IFDIR ? nil : "prefix \"\(prefix)\" is not a directory"
+    }
+
+    /// A second start on a prefix whose master still runs: the one line naming its pid file (a stale file is
+    /// not an obstacle: it is overwritten). A master started by a binary upgrade (`TCPLUA` set) is expected to
+    /// find the old master running.
+    func alreadyRunning(_ config: MainConfig, prefix: String) -> String? {
+        guard getenv("TCPLUA") == nil else { return nil }
+        let path = ErrorLog.resolve(config.pidPath, prefix: prefix)
+        guard let pid = PidFile.runningMaster(path) else { return nil }
+        return "tcplua is already running with this prefix: master \(pid) (\"\(path)\")"
+    }
+}
+
 /// A configuration that loads but cannot be served, in nginx's `[emerg]` words.
 struct StartupError: Error, CustomStringConvertible {
     var description: String

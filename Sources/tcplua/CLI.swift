@@ -26,7 +26,7 @@ struct TCPLua: ParsableCommand {
     @Flag(name: .customShort("q"), help: "suppress non-error messages during configuration testing") var quiet = false
     @Option(
         name: .customShort("s"),
-        help: ArgumentHelp("send signal to a master process: stop, quit, reopen (reload: not yet)", valueName: "signal")
+        help: ArgumentHelp("send signal to a master process: stop, quit, reopen, reload", valueName: "signal")
     ) var signal: String?
     @Option(
         name: .customShort("p"),
@@ -67,8 +67,8 @@ struct TCPLua: ParsableCommand {
         let confShown = conf.hasPrefix("/") ? conf : prefixPath + conf
         let testing = test || testDump
         let early = earlyLog(prefixPath)
-        if signal == "reload" {
-            early.log(.error, Signals.reloadNotSupported)
+        if let failure = prefixFailure(prefixPath) {
+            early.log(.emerg, failure)
             throw ExitCode(1)
         }
 
@@ -105,6 +105,10 @@ struct TCPLua: ParsableCommand {
             return
         }
 
+        if let failure = alreadyRunning(config, prefix: prefixPath) {
+            early.log(.emerg, failure)
+            throw ExitCode(1)
+        }
         let log = ErrorLog()
         do {
             try log.open(
@@ -118,6 +122,8 @@ struct TCPLua: ParsableCommand {
         }
         let master = Master(config: config, prefix: prefixPath, log: log)
         master.workerUser = user
+        let (conf, globals) = (conf, globals)
+        master.reloadConfig = { try ConfigLoader.load(path: conf, prefix: prefixPath, overrides: globals) }
         do {
             try master.prepare()
         } catch {

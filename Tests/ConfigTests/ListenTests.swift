@@ -22,6 +22,23 @@ import Testing
         #expect(listen.location == at(3))
     }
 
+    @Test(arguments: [
+        ("[::]:6666", "::", 6666, "[::]:6666"), ("[::1]:80", "::1", 80, "[::1]:80"),
+        ("[0:0::1]:9", "::1", 9, "[::1]:9"), ("[2001:DB8::1]:1", "2001:db8::1", 1, "[2001:db8::1]:1"),
+    ])
+    func ipv6(arg: String, host: String, port: Int, text: String) throws {
+        let listen = try #require(try listens("listen \(arg) reuseport;").first)
+        #expect(listen.family == .ipv6 && listen.host == host && Int(listen.port) == port)
+        #expect(listen.text == text && listen.addressText == host && listen.reuseport)
+    }
+
+    @Test func unixSocket() throws {
+        let listen = try #require(try listens("listen unix:/run/app.sock backlog=10;").first)
+        #expect(listen.family == .unix && listen.host == "/run/app.sock" && listen.port == 0)
+        #expect(listen.text == "unix:/run/app.sock" && listen.addressText == "unix:/run/app.sock")
+        #expect(listen.backlog == 10)
+    }
+
     @Test func defaults() throws {
         let listen = try listens("listen 6666;")[0]
         #expect(listen == ListenAddress(host: "0.0.0.0", port: 6666, location: at(3)))
@@ -81,9 +98,12 @@ import Testing
         ("listen example.com:80;", #"host not found in "example.com:80" of the "listen" directive"#),
         ("listen 1.2.3:80;", #"host not found in "1.2.3:80" of the "listen" directive"#),
         ("listen 256.0.0.1:80;", #"host not found in "256.0.0.1:80" of the "listen" directive"#),
-        ("listen [::1]:80;", #"IPv6 is not supported yet in "listen" directive"#),
-        ("listen ::1:80;", #"IPv6 is not supported yet in "listen" directive"#),
-        ("listen unix:/tmp/s;", #"unix domain sockets are not supported yet in "listen" directive"#),
+        ("listen ::1:80;", #"host not found in "::1:80" of the "listen" directive"#),
+        ("listen [::1];", #"no port in "[::1]" of the "listen" directive"#),
+        ("listen [::1]:0;", #"invalid port in "[::1]:0" of the "listen" directive"#),
+        ("listen [::g]:80;", #"invalid host in "[::g]:80" of the "listen" directive"#),
+        ("listen [::1:80;", #"invalid host in "[::1:80" of the "listen" directive"#),
+        ("listen unix:;", #"no path in the unix domain socket "unix:""#),
         ("listen 1 backlog=x;", #"invalid backlog "backlog=x""#),
         ("listen 1 backlog=0;", #"invalid backlog "backlog=0""#),
         ("listen 1 rcvbuf=big;", #"invalid rcvbuf "rcvbuf=big""#),

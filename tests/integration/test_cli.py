@@ -125,12 +125,62 @@ def test_h_shows_value_names_and_each_default_once():
     assert text.count("default:") == 3, r.stdout  # -p, -e, -c
 
 
-def test_s_reload_says_it_is_not_supported(make_server):
+def test_s_with_a_missing_pid_file_names_it(make_server):
     s = make_server(OK_CONF)
     r = s.run("-s", "reload")
     assert r.returncode == 1
-    assert r.stderr == "tcplua: [error] reload is not supported yet: restart tcplua (-s quit, then start it again) " \
-        "to apply a new configuration\n", r.stderr
+    pid = s.prefix / "logs" / "tcplua.pid"
+    assert r.stderr == f'tcplua: [error] open() "{pid}" failed (2: No such file or directory) ' \
+        "(is tcplua running with this prefix and pid file?)\n", r.stderr
+
+
+def test_s_with_a_stale_pid_file_names_it_and_signals_nothing(make_server):
+    s = make_server(OK_CONF)
+    pid = s.prefix / "logs" / "tcplua.pid"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    pid.write_text(f"{gone.pid}\n")
+    r = s.run("-s", "quit")
+    assert r.returncode == 1
+    assert r.stderr == f'tcplua: [error] kill({gone.pid}, 3) failed (3: No such process) for the pid in "{pid}": ' \
+        "the pid file is stale (no such process)\n", r.stderr
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        pid.write_text(f"{other.pid}\n")
+        r = s.run("-s", "stop")
+        assert r.returncode == 1
+        assert r.stderr == f'tcplua: [error] the pid file "{pid}" is stale: process {other.pid} is not tcplua, ' \
+            "not signalled\n", r.stderr
+        time.sleep(0.2)
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_prefix_that_does_not_exist_is_one_line(tmp_path):
+    for args in ((), ("-s", "quit"), ("-t",)):
+        r = subprocess.run([BIN, "-p", str(tmp_path / "nope") + "/", *args], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 1
+        assert r.stderr == f'tcplua: [emerg] prefix "{tmp_path}/nope/" cannot be used: stat() failed ' \
+            "(2: No such file or directory)\n", r.stderr
+
+
+def test_a_second_start_on_a_running_prefix_is_refused(tcplua):
+    s = tcplua(OK_CONF.replace("$PORT", "$PORT"))
+    r = s.run()
+    assert r.returncode == 1
+    pid = s.prefix / "logs" / "tcplua.pid"
+    assert r.stderr == f'tcplua: [emerg] tcplua is already running with this prefix: master {s.proc.pid} ("{pid}")\n', \
+        r.stderr
+    assert s.proc.poll() is None
+    # A stale pid file (no such process) does not stop a start.
+    s.stop()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    pid.write_text(f"{gone.pid}\n")
+    s.start()
+    assert pid.read_text() == f"{s.proc.pid}\n"
 
 
 def test_t_warns_for_directives_accepted_but_not_in_effect(make_server):

@@ -16,6 +16,8 @@ enum NgxAPI {
         injectLog(lua)
         injectTime(lua)
         injectShared(lua)
+        injectWorker(lua)
+        injectAbort(lua)
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
         installPrelude(lua)

@@ -7,6 +7,12 @@ protocol ConnectionOwner: AnyObject {
     /// The descriptor is closed (after draining and lingering, a timeout, an error, or at once): nothing
     /// more will happen on this connection.
     func connectionClosed(_ c: Connection)
+    /// The peer hung up (FIN or reset) while nobody waits to read: `lua_check_client_abort`'s event.
+    func peerHungUpWhileNotRead(_ c: Connection)
+}
+
+extension ConnectionOwner {
+    func peerHungUpWhileNotRead(_ c: Connection) {}
 }
 
 /// A socket on the loop with a read side and a write side, each with its own waiter and timer (nginx's read
@@ -100,7 +106,11 @@ final class Connection: EventHandler {
         guard !closed else { return }
         switch state {
         case .open:
-            if readable, let r = readerRef { r._withUnsafeGuaranteedRef { $0.suspensionReady() } }
+            if readable, let r = readerRef {
+                r._withUnsafeGuaranteedRef { $0.suspensionReady() }
+            } else if peerClosed, readerRef == nil {
+                owner?.peerHungUpWhileNotRead(self)
+            }
             if let w = writerRef, output.readable < sendLimit || outputClosed {
                 w._withUnsafeGuaranteedRef { $0.suspensionReady() }
             }

@@ -26,6 +26,7 @@ public final class AccessLogWriter {
     func write(session s: Session) {
         var r = AccessLogRecord()
         r.remoteAddress = s.address
+        r.remoteText = s.remoteText
         r.remotePort = s.port
         r.connection = s.number
         r.requests = s.requests
@@ -34,7 +35,7 @@ public final class AccessLogWriter {
         r.bytesSent = s.bytesSent
         r.bytesReceived = s.bytesReceived
         if lines.usesServer, let listen = s.listen {
-            r.serverAddress = listen.host
+            r.serverAddress = listen.addressText
             r.serverPort = listen.port
         }
         r.failed = s.outputClosed

@@ -5,6 +5,8 @@ public struct AccessLogRecord {
     /// The client's IPv4 address, host order.
     public var remoteAddress: UInt32 = 0
     public var remotePort: UInt16 = 0
+    /// The client's address as text when it is not IPv4 (IPv6, `unix:`); `remoteAddress` is then unused.
+    public var remoteText: String?
     /// The connection's serial number.
     public var connection: Int = 0
     /// Light sessions so far on the connection, this one included.
@@ -91,7 +93,10 @@ final class AccessLogLineWriter {
     /// Appends one line (with its newline) for `r`: room for it is reserved once, then every byte is written in
     /// place.
     func append(_ r: AccessLogRecord) {
-        buffer.reserve(lineBound + (usesServer ? r.serverAddress.utf8.count : 0))
+        buffer.reserve(
+            lineBound + (usesServer ? r.serverAddress.utf8.count : 0)
+                + (r.remoteText.map { $0.utf8.count * format.ops.count } ?? 0)
+        )
         var p = buffer.end
         var i = 0
         while i < programCount {
@@ -122,6 +127,14 @@ final class AccessLogLineWriter {
     ) -> UnsafeMutablePointer<UInt8> {
         switch v {
         case .remoteAddr:
+            if let text = r.remoteText {
+                var q = p
+                for b in text.utf8 {
+                    q[0] = b
+                    q += 1
+                }
+                return q
+            }
             if r.remoteAddress != cachedAddress {
                 cachedAddress = r.remoteAddress
                 address.removeAll()

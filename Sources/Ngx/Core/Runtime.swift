@@ -95,8 +95,12 @@ public final class NgxRuntime {
     }
 
 
-    /// Accepts ownership of a connected socket and starts its session right away.
-    public func startSession(fd: Int32, address: UInt32, port: UInt16, server: ServerRuntime, listenIndex: Int = 0) {
+    /// Accepts ownership of a connected socket and starts its session right away. `remoteText` is the client's
+    /// address as text when it is not IPv4 (`::1`, `unix:`); `address` is then 0.
+    public func startSession(
+        fd: Int32, address: UInt32, port: UInt16, server: ServerRuntime, listenIndex: Int = 0,
+        remoteText: String? = nil
+    ) {
         if activeSessions >= workerConnections {
             log.log(.alert, "\(workerConnections) worker_connections are not enough")
             Sys.close(fd)
@@ -136,6 +140,7 @@ public final class NgxRuntime {
             Sys.close(fd)
             return
         }
+        session.remoteText = remoteText
         activeSessions += 1
         session.next = sessions
         sessions?.previous = session
@@ -168,8 +173,15 @@ public final class NgxRuntime {
     /// A graceful stop (QUIT) began: sessions parked between requests are closed, and so is every session
     /// that parks from now on; sessions in the middle of a request finish it.
     public private(set) var stopping = false
+    /// A graceful stop of either kind began (`ngx.worker.exiting()`).
+    public private(set) var exiting = false
 
-    public func beginGracefulStop() {
+    /// Begins a graceful stop. `closingIdle` (QUIT) closes the sessions parked in `ngx.wait_next_request()`;
+    /// without it (a reload, a binary upgrade: the worker retires) they keep serving their client on this
+    /// worker's code until the client closes, keepalive_timeout passes or worker_shutdown_timeout ends them.
+    public func beginGracefulStop(closingIdle: Bool = true) {
+        exiting = true
+        guard closingIdle else { return }
         stopping = true
         forEachSession { s in
             if let t = s.thread, t.parkedOn == NextRequestWait.self { s.abort(drain: true) }

@@ -39,6 +39,13 @@ final class Session: ConnectionOwner {
     /// Links in the runtime's list of live sessions (graceful stop walks it).
     var next: Session?
     unowned(unsafe) var previous: Session?
+    /// The client's address as text when it is not IPv4 (an IPv6 client, `unix:`).
+    var remoteText: String?
+    /// `ngx.on_abort(fn)`: the registry reference of `fn` (-2: none), and the thread running it once the
+    /// client went away (`Session+Abort.swift`).
+    var abortHandlerRef: Int32 = -2
+    var abortThread: LuaThread?
+    var clientAborted = false
     // Per light session (request) counters, for the access log.
     var requests = 1
     var requestStartMs: Int64 = 0
@@ -84,7 +91,7 @@ final class Session: ConnectionOwner {
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
     var logContext: String {
-        ", client: " + Sys.ipString(address) + ", server: " + (listen?.text ?? "")
+        ", client: " + (remoteText ?? Sys.ipString(address)) + ", server: " + (listen?.text ?? "")
     }
 
     /// The `listen` address that accepted this connection.
@@ -136,7 +143,10 @@ final class Session: ConnectionOwner {
 
     /// The thread returned, failed or called `ngx.exit()`: the connection finishes (drain, linger, close).
     func threadEnded(_ t: LuaThread) {
+        if t !== thread { return abortThreadEnded(t) }
         thread = nil
+        releaseAbortHandler()
+        if abortThread != nil { return }  // the on_abort thread finishes first
         if connection.closed {
             end()
         } else {
@@ -145,7 +155,7 @@ final class Session: ConnectionOwner {
     }
 
     func connectionClosed(_ c: Connection) {
-        if thread == nil { end() }
+        if thread == nil && abortThread == nil { end() }
     }
 
     /// Ends the light session: writes its access-log line and resets the per-request counters.
@@ -170,6 +180,7 @@ final class Session: ConnectionOwner {
     /// Ends the session now (worker_shutdown_timeout, a graceful stop of an idle session): the thread is
     /// killed where it is parked, and the connection closes after its output drains (`drain`) or at once.
     func abort(drain: Bool) {
+        if let t = abortThread { t.end() }
         if let t = thread { t.end() }
         if drain { connection.finish() } else { connection.close() }
     }

@@ -85,6 +85,12 @@ final class LuaThread: Timer {
         return thread == nil ? "lua_newthread failed" : nil
     }
 
+    /// Takes a coroutine made elsewhere (the `ngx.on_abort` handler's) and the registry reference keeping it.
+    func adopt(_ coroutine: OpaquePointer, ref threadRef: Int32) {
+        co = coroutine
+        ref = threadRef
+    }
+
     // MARK: waiting
 
     /// Parks the thread on `s`; returns what the API function returns so its Lua wrapper yields.

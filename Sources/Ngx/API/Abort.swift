@@ -1,0 +1,45 @@
+import CLuaJIT
+import LuaKit
+
+/// `ok, err = ngx.on_abort(fn)`: registers `fn` to run in its own thread when the client hangs up while the
+/// handler is not reading (needs `lua_check_client_abort on`); returns 1, or `nil, "lua_check_client_abort
+/// is off"`, or `nil, "duplicate call"`. Context: process_by_lua*. Never yields.
+extension NgxAPI {
+    static func injectAbort(_ lua: Lua) {
+        lua.push(ngxOnAbort)
+        lua.setField(-2, "on_abort")
+    }
+
+    static let ngxOnAbort: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard lua.type(at: 1) == .function else {
+            return lua.error(NgxStrings.onAbortArg(lua.typeName(at: 1)))
+        }
+        return withThread(lua) { t in
+            let s = t.session
+            guard s.server.config.checkClientAbort else {
+                lua.pushNil()
+                lua.push(NgxStrings.checkClientAbortOff)
+                return 2
+            }
+            guard s.abortHandlerRef == -2, !s.clientAborted else {
+                lua.pushNil()
+                lua.push(NgxStrings.duplicateCall)
+                return 2
+            }
+            lua.pushValue(at: 1)
+            s.abortHandlerRef = lua.ref()
+            lua.push(1)
+            return 1
+        }
+    }
+}
+
+/// The strings `ngx.on_abort` returns or raises (OpenResty's).
+extension NgxStrings {
+    public static let checkClientAbortOff = "lua_check_client_abort is off"
+    public static let duplicateCall = "duplicate call"
+    public static func onAbortArg(_ type: String) -> String {
+        "bad argument #1 to 'on_abort' (function expected, got \(type))"
+    }
+}

@@ -1,0 +1,126 @@
+"""ngx.worker.id/count/pid/exiting on two workers, and a worker killed with SIGKILL: logged at [alert] with
+its signal, replaced within a second, the other worker's clients untouched and the shared dict intact."""
+import os
+import signal
+import time
+
+from conftest import children, pid_alive, wait_until
+
+MAIN = ("daemon off;\nmaster_process on;\nworker_processes 2;\nerror_log logs/error.log info;\n"
+        "pid logs/tcplua.pid;\n")
+
+WORKER_CONF = """tcp {
+    lua_shared_dict d 1m;
+    init_by_lua_block { ngx.shared.d:set("master", tostring(ngx.worker.id()) .. " " .. ngx.worker.count()) }
+    init_worker_by_lua_block {
+        ngx.shared.d:set("w" .. ngx.worker.id(), ngx.worker.pid() .. " " .. ngx.worker.count())
+    }
+    server {
+        listen 127.0.0.1:$PORT;
+        process_by_lua_block {
+            local d = ngx.shared.d
+            if not ngx.receive(1) then return end
+            ngx.say(ngx.worker.id(), " ", ngx.worker.count(), " ", ngx.worker.pid(), " ", tostring(ngx.worker.exiting()))
+            ngx.say(d:get("master"), "|", d:get("w0"), "|", d:get("w1"))
+            if ngx.receive(1) then ngx.say(tostring(ngx.worker.exiting())) end
+        }
+    }
+}
+"""
+
+
+def workers_of(s, n=2):
+    return wait_until(lambda: (lambda c: sorted(c) if len(c) == n else None)(children(s.proc.pid)), 10)
+
+
+def test_ngx_worker_values_on_two_workers(tcplua):
+    s = tcplua(WORKER_CONF, main=MAIN)
+    pids = workers_of(s)
+    for _ in range(20):
+        c = s.connect()
+        c.send(b"x")
+        wid, count, pid, exiting = c.recv_line().split()
+        dicts = dict(zip(("master", "w0", "w1"), c.recv_line().strip().split("|")))
+        c.close()
+        assert (count, exiting, dicts["master"]) == ("2", "false", "nil 2")  # id() is nil in init_by_lua
+        assert int(pid) in pids and wid in ("0", "1")
+        # init_worker_by_lua ran in each worker, with its own id and pid; this reply's agree with its worker's.
+        assert sorted(int(dicts[w].split()[0]) for w in ("w0", "w1")) == pids, (dicts, pids)
+        assert dicts["w" + wid] == f"{pid} 2"
+    # exiting() turns true in a worker a reload retires, for the session it still serves.
+    c = s.connect(timeout=20)
+    c.send(b"x")
+    c.recv_line()
+    c.recv_line()
+    assert s.run("-s", "reload", timeout=90).returncode == 0
+    c.send(b"y")
+    assert c.recv_line() == "true\n"
+
+
+def test_ngx_worker_with_master_process_off(tcplua):
+    s = tcplua(WORKER_CONF, main=MAIN.replace("master_process on", "master_process off").replace("worker_processes 2", "worker_processes 1"))
+    c = s.connect()
+    c.send(b"x")
+    wid, count, pid, exiting = c.recv_line().split()
+    assert (wid, count, int(pid), exiting) == ("0", "1", s.proc.pid, "false")
+
+
+KILL_CONF = """tcp {
+    lua_shared_dict d 1m;
+    init_by_lua_block { ngx.shared.d:set("k", "before") require("ffi").cdef("int usleep(unsigned int);") }
+    server {
+        listen 127.0.0.1:$PORT;
+        process_by_lua_block {
+            -- Busy for a moment after each accept, so that the next connection goes to the other worker.
+            require("ffi").C.usleep(150000)
+            local n = 0
+            while ngx.receive(1) do
+                n = n + 1
+                ngx.say(ngx.worker.pid(), " ", n, " ", ngx.shared.d:get("k"))
+                ngx.wait_next_request()
+            end
+        }
+    }
+}
+"""
+
+
+def test_kill_9_of_one_worker_replaces_it_and_leaves_the_other_alone(tcplua):
+    s = tcplua(KILL_CONF, main=MAIN)
+    pids = workers_of(s)
+    clients = {}
+    for _ in range(40):
+        pair = [s.connect()]
+        time.sleep(0.03)
+        pair.append(s.connect())
+        for c in pair:
+            c.send(b"x")
+            pid = int(c.recv_line().split()[0])
+            clients.setdefault(pid, []).append(c)
+        if len(clients) == 2 and all(len(v) >= 3 for v in clients.values()):
+            break
+    assert sorted(clients) == pids and all(len(v) >= 3 for v in clients.values()), {k: len(v) for k, v in clients.items()}
+    victim, survivor = pids
+    os.kill(victim, signal.SIGKILL)
+    killed_at = time.time()
+    replacement = wait_until(lambda: [p for p in children(s.proc.pid) if p not in pids], 5, step=0.005)
+    assert replacement, children(s.proc.pid)
+    assert time.time() - killed_at < 1.0
+    s.wait_log(rf"\[alert\] {s.proc.pid}#0: worker process {victim} exited on signal 9")
+    for c in clients[victim]:
+        assert c.is_closed(wait=5)
+    for c in clients[survivor]:  # the same sessions, their locals intact
+        c.send(b"x")
+        assert c.recv_line() == f"{survivor} 2 before\n"
+    assert pid_alive(survivor)
+    # The replacement sees the dict the killed worker's siblings share.
+    for _ in range(100):
+        c = s.connect()
+        c.send(b"x")
+        pid, n, value = c.recv_line().split()
+        c.close()
+        assert value == "before"
+        if int(pid) == replacement[0]:
+            break
+    else:
+        raise AssertionError("the replacement never accepted")
