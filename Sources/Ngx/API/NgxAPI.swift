@@ -16,6 +16,7 @@ enum NgxAPI {
         injectLog(lua)
         injectTime(lua)
         injectShared(lua)
+        injectSocket(lua)
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
         installYieldingWrappers(lua)

@@ -1,0 +1,6 @@
+import LuaKit
+
+/// `ngx.socket.udp()` (not built yet).
+extension NgxAPI {
+    static func injectUDP(_ lua: Lua) {}
+}

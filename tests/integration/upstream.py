@@ -1,0 +1,99 @@
+"""Upstream servers for the cosocket tests, run in threads of the test process on free loopback ports."""
+import os
+import socket
+import threading
+import time
+
+
+class Upstream:
+    """A TCP (or unix) server calling `handler(conn)` in a thread per connection; counts accepted connections."""
+
+    def __init__(self, handler, unix_path=None):
+        self.handler = handler
+        self.accepted = 0
+        if unix_path:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(unix_path)
+            self.port = None
+        else:
+            self.sock = socket.socket()
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind(("127.0.0.1", 0))
+            self.port = self.sock.getsockname()[1]
+        self.sock.listen(128)
+        self.conns = []
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.conns.append(c)
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        try:
+            self.handler(c)
+        except OSError:
+            pass
+        finally:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def stop(self):
+        self.stopped = True
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+def recv_exact(c, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = c.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def echo(c):
+    """Echoes every byte back until the peer closes."""
+    while True:
+        d = c.recv(65536)
+        if not d:
+            return
+        c.sendall(d)
+
+
+def framed(c):
+    """The seed's upstream protocol: a 4-byte big-endian total length (itself included), then the body;
+    the reply is framed the same way with "reply:" before the body."""
+    while True:
+        head = recv_exact(c, 4)
+        if head is None:
+            return
+        body = recv_exact(c, int.from_bytes(head, "big") - 4)
+        if body is None:
+            return
+        out = b"reply:" + body
+        c.sendall((len(out) + 4).to_bytes(4, "big") + out)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
