@@ -74,6 +74,7 @@ extension NgxAPI {
             local a, b, c, d = until_step(self, pattern, inclusive, size)
             if a == YIELD then yield() a, b, c, d = results() end
             if d and size then done = true end
+            if a ~= nil then return a end
             return a, b, c
           end
         end

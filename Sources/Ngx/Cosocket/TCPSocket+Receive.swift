@@ -78,6 +78,7 @@ extension TCPSocket {
     /// Looks for the line end or the pattern in the bytes not searched yet; true when the request can
     /// finish (found, or a sized `until` has a full chunk that cannot hold the start of the pattern).
     private func search(_ c: Connection) -> Bool {
+        if read.found >= 0 { return true }  // found by the event that woke the thread
         let n = c.input.readable
         guard n > 0 else { return false }
         let p = c.input.readPointer.assumingMemoryBound(to: UInt8.self)
