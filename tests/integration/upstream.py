@@ -97,3 +97,57 @@ def free_port():
 
 def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+class FakeDNS:
+    """A UDP DNS server on loopback answering from `zone` ({name: [ipv4 or ipv6 text]}); `mode` makes it
+    misbehave: "nxdomain" for unknown names (always), "garbage" (a truncated packet), "wrong-id", "silent"."""
+
+    def __init__(self, zone, mode="ok", ttl=60):
+        import ipaddress
+        self.ipaddress = ipaddress
+        self.zone = zone
+        self.mode = mode
+        self.ttl = ttl
+        self.queries = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.stopped = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while not self.stopped:
+            try:
+                q, addr = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            i = 12
+            labels = []
+            while q[i]:
+                labels.append(q[i + 1:i + 1 + q[i]].decode())
+                i += 1 + q[i]
+            qtype = int.from_bytes(q[i + 1:i + 3], "big")
+            name = ".".join(labels)
+            self.queries.append((name, qtype))
+            question = q[12:i + 5]
+            if self.mode == "silent":
+                continue
+            if self.mode == "garbage":
+                self.sock.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01", addr)
+                continue
+            ident = q[:2] if self.mode != "wrong-id" else bytes([q[0] ^ 0xFF, q[1]])
+            answers = []
+            for text in self.zone.get(name, []):
+                ip = self.ipaddress.ip_address(text)
+                t = 1 if ip.version == 4 else 28
+                if t == qtype:
+                    answers.append(b"\xc0\x0c" + t.to_bytes(2, "big") + b"\x00\x01"
+                                   + self.ttl.to_bytes(4, "big") + len(ip.packed).to_bytes(2, "big") + ip.packed)
+            rcode = 0 if name in self.zone else 3
+            head = ident + bytes([0x81, 0x80 | rcode]) + b"\x00\x01" + len(answers).to_bytes(2, "big") + b"\x00\x00\x00\x00"
+            self.sock.sendto(head + question + b"".join(answers), addr)
+
+    def stop(self):
+        self.stopped = True
+        self.sock.close()

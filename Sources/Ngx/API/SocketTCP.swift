@@ -49,7 +49,7 @@ extension NgxAPI {
         local mt = {}
         -- Passes a Swift half's results through (their count too), or yields and fetches them.
         local function pass(a, ...)
-          if a == YIELD then yield() return results() end
+          if a == YIELD then yield() return pass(results()) end
           return a, ...
         end
         mt.__index = mt

@@ -28,6 +28,8 @@ final class TCPSocket: Cosocket, ConnectionOwner {
     var connectError: Int32 = 0
     /// The receive in progress.
     var read = ReadRequest()
+    /// The host name lookup of a connect in progress.
+    var query: DNSQuery?
 
     override init(thread: LuaThread) {
         server = thread.session.server
@@ -103,7 +105,11 @@ final class TCPSocket: Cosocket, ConnectionOwner {
         return true
     }
 
-    override func shutdown() { close() }
+    override func shutdown() {
+        query?.abort()
+        query = nil
+        close()
+    }
 
     /// Hands the connection to the pool (after `setkeepalive` checked it is clean).
     func release(toPool timeoutMs: Int64, size: Int) {
