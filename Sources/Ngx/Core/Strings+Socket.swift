@@ -41,6 +41,7 @@ extension NgxStrings {
         "lua tcp socket connect timed out, when connecting to \(peer)"
     }
     public static let logReadTimedOut = "lua tcp socket read timed out"
+    public static let logUDPReadTimedOut = "lua udp socket read timed out"
     public static let logWriteTimedOut = "lua tcp socket write timed out"
     public static let logSendClosed = "attempt to send data on a closed socket"
     public static let logReceiveClosed = "attempt to receive data on a closed socket"
