@@ -99,4 +99,20 @@ int tl_getsockopt_int(int fd, int option, int *value);
 /// recv(2) without flags (datagrams).
 ssize_t tl_recv(int fd, void *buf, size_t len);
 
+// ---- regular expressions (PCRE2, for ngx.re) -------------------------------------------------------
+
+/// Compiles `pattern`; flags: 1 i, 2 m, 4 s, 8 x, 16 u, 32 U, 64 a (anchored), 128 D (dupnames); `jit` for j.
+/// Returns the code, or NULL with the message in `err`.
+void *tl_re_compile(const char *pattern, size_t len, uint32_t flags, int jit, char *err, int errcap);
+void tl_re_free(void *re);
+/// Number of capture groups.
+int tl_re_captures(void *re);
+/// The name table: entries of `*entry` bytes (2-byte group number, then the NUL-terminated name).
+int tl_re_names(void *re, const unsigned char **table, int *entry);
+/// Matches from `start`; fills `pairs` offset pairs ((size_t)-1 for unset groups); returns > 0 on a match,
+/// 0 for none, < 0 for a PCRE2 error.
+int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *ovector, int pairs);
+/// The message of a PCRE2 error code.
+int tl_re_error(int code, char *buf, int cap);
+
 #endif

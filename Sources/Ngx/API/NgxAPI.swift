@@ -17,6 +17,8 @@ enum NgxAPI {
         injectTime(lua)
         injectShared(lua)
         injectSocket(lua)
+        injectRegex(lua)
+        injectStringHelpers(lua)
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
         installYieldingWrappers(lua)

@@ -251,13 +251,12 @@ extension NgxAPI {
         var req = ReadRequest()
         if argc == 1 || lua.isNoneOrNil(2) {
             req.mode = .line
-        } else if lua.type(at: 2) == .number || (lua.type(at: 2) == .string && lua.toNumber(2) != nil) {
-            let n = lua.toNumber(2)!
+        } else if let n = lua.coerceNumber(2) {
             guard n >= 0, n < 1e12 else { return lua.error(NgxStrings.badPattern) }
             req.total = Int(n)
             req.atLeast = req.total
             if argc == 3, !lua.isNoneOrNil(3) {
-                guard let a = lua.toNumber(3), a >= 1, a <= n else {
+                guard let a = lua.coerceNumber(3), a >= 1, a <= n else {
                     return lua.error(NgxStrings.receiveAtLeast(req.total))
                 }
                 req.atLeast = Int(a)
