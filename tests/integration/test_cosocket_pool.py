@@ -130,7 +130,7 @@ def test_keepalive_idle_timeout_closes_pooled(tcplua, upstream):
 SEED_UPSTREAM = '''
     local netutil = require "netutil"
     local data = "hello upstream"
-    local req_data = netutil.packint32(netutil.htonl(#data + 4)) .. data
+    local req_data = netutil.packint32(netutil.htonl(#data)) .. data
     local upstream_test = function(u)
         local ret, err = u:connect("127.0.0.1", PORT, "127.0.0.1_PORT_1")
         local reuse = u:getreusedtimes()

@@ -76,13 +76,14 @@ def echo(c):
 
 
 def framed(c):
-    """The seed's upstream protocol: a 4-byte big-endian total length (itself included), then the body;
-    the reply is framed the same way with "reply:" before the body."""
+    """The seed's upstream protocol (its test.lua's upstream_test): a request is a 4-byte big-endian body
+    length and the body; the reply is a 4-byte big-endian total length (itself included), then "reply:" and
+    the request's body."""
     while True:
         head = recv_exact(c, 4)
         if head is None:
             return
-        body = recv_exact(c, int.from_bytes(head, "big") - 4)
+        body = recv_exact(c, int.from_bytes(head, "big"))
         if body is None:
             return
         out = b"reply:" + body
