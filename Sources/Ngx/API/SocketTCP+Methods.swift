@@ -103,10 +103,9 @@ extension NgxAPI {
                 case .wait: c.releaseInputIfEmpty()
                 }
             }
-            let config = s.server.config
             s.release(
-                toPool: timeout ?? Int64(config.socketKeepaliveTimeout),
-                size: s.poolSize ?? size ?? config.socketPoolSize
+                toPool: timeout ?? Int64(s.server.config.socketKeepaliveTimeout),
+                size: s.poolSize ?? size ?? s.server.config.socketPoolSize
             )
             lua.push(1)
             return 1

@@ -95,9 +95,8 @@ extension NgxAPI {
         -> Int32
     {
         withThread(lua, yielding: yielding) { t in
-            guard let c = Cosocket.fromArg(lua), let s = c as? TCPSocket else {
-                return lua.error(NgxStrings.socketArgs(fn))
-            }
+            guard let c = Cosocket.fromArg(lua), c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
+            let s = unsafeDowncast(c, to: TCPSocket.self)
             guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
             return body(t, s)
         }
@@ -179,13 +178,20 @@ extension NgxAPI {
         case .unix(let path):
             s.peer = "unix:" + path
             s.poolKey = poolName ?? path
+            if s.reuse() { return pushOne(lua) }
             return finishConnect(t, s, .unix(path), lua)
         case .host(let host, let port):
             s.peer = host + ":\(port)"
             s.poolKey = poolName ?? s.peer
+            if s.reuse() { return pushOne(lua) }  // a pooled connection: no address to parse, no lookup
             if let a = literalAddress(host) { return finishConnect(t, s, .ip(a, port), lua) }
             return Resolver.connect(t, s, host: host, port: port, lua)
         }
+    }
+
+    @inline(__always) static func pushOne(_ lua: Lua) -> Int32 {
+        lua.push(1)
+        return 1
     }
 
     /// An IP literal (`127.0.0.1`, `::1`, `[::1]`) or `localhost`.

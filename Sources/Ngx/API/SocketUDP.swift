@@ -49,9 +49,8 @@ extension NgxAPI {
         -> Int32
     {
         withThread(lua, yielding: yielding) { t in
-            guard let c = Cosocket.fromArg(lua), let s = c as? UDPSocket else {
-                return lua.error(NgxStrings.socketArgs(fn))
-            }
+            guard let c = Cosocket.fromArg(lua), !c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
+            let s = unsafeDowncast(c, to: UDPSocket.self)
             guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
             return body(t, s)
         }

@@ -11,6 +11,8 @@ class Cosocket {
     unowned(unsafe) var thread: LuaThread?
     var next: Cosocket?
     unowned(unsafe) var previous: Cosocket?
+    /// Set by `TCPSocket`: methods check it instead of a dynamic cast.
+    var isTCP = false
 
     init(thread: LuaThread) {
         self.thread = thread
@@ -45,6 +47,9 @@ class Cosocket {
     /// The registry key of the userdata metatable (`__gc`).
     static let userdataMetaKey = "tcplua.cosocket"
 
+    /// The address stored at `[1]` of the userdata metatable: what tells our userdata from any other.
+    nonisolated(unsafe) static var sentinel: UInt8 = 0
+
     /// Pushes a userdata owning one reference to `s`.
     static func pushUserdata(_ lua: Lua, _ s: Cosocket) {
         let p = lua_newuserdata(lua.L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
@@ -57,14 +62,14 @@ class Cosocket {
     static func fromArg(_ lua: Lua) -> Cosocket? {
         guard lua.type(at: 1) == .table else { return nil }
         lua.rawGetI(1, 1)
-        defer { lua.pop() }
-        guard lua.type(at: -1) == .userdata, lua_getmetatable(lua.L, -1) != 0 else { return nil }
-        lua_getfield(lua.L, LUA_REGISTRYINDEX, userdataMetaKey)
-        let ours = lua_rawequal(lua.L, -1, -2) != 0
-        lua.pop(2)
-        guard ours, let p = lua.toUserdata(-1),
-            let raw = p.load(as: UnsafeMutableRawPointer?.self)
-        else { return nil }
+        guard let p = lua.toUserdata(-1), lua.type(at: -1) == .userdata, lua_getmetatable(lua.L, -1) != 0 else {
+            lua.pop()
+            return nil
+        }
+        lua.rawGetI(-1, 1)
+        let ours = lua.toUserdata(-1) == UnsafeMutableRawPointer(&sentinel)
+        lua.pop(3)
+        guard ours, let raw = p.load(as: UnsafeMutableRawPointer?.self) else { return nil }
         return Unmanaged<Cosocket>.fromOpaque(raw).takeUnretainedValue()
     }
 
@@ -81,9 +86,11 @@ class Cosocket {
 
     /// Installs the userdata metatable in the registry.
     static func installMeta(_ lua: Lua) {
-        lua.newTable(nrec: 1)
+        lua.newTable(narr: 1, nrec: 1)
         lua.push(collect)
         lua.setField(-2, "__gc")
+        lua.pushLightUserdata(&sentinel)
+        lua.rawSetI(-2, 1)
         lua_setfield(lua.L, LUA_REGISTRYINDEX, userdataMetaKey)
     }
 }

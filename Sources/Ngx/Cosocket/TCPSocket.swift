@@ -32,25 +32,30 @@ final class TCPSocket: Cosocket, ConnectionOwner {
     var query: DNSQuery?
 
     override init(thread: LuaThread) {
-        server = thread.session.server
-        let c = server.config
-        connectTimeout = Int64(c.socketConnectTimeout)
-        sendTimeout = Int64(c.socketSendTimeout)
-        readTimeout = Int64(c.socketReadTimeout)
+        let server = thread.session.server
+        self.server = server
+        // Field by field: copying the whole config struct would retain each of its arrays and strings.
+        connectTimeout = Int64(server.config.socketConnectTimeout)
+        sendTimeout = Int64(server.config.socketSendTimeout)
+        readTimeout = Int64(server.config.socketReadTimeout)
         super.init(thread: thread)
+        isTCP = true
     }
 
     var isConnected: Bool { connection != nil }
 
     // MARK: connecting
 
-    /// Adopts a pooled connection or starts a new one to `target`; returns how far it got.
+    /// Takes an idle connection from the pool of `poolKey`; false when it has none.
+    func reuse() -> Bool {
+        guard let (c, reused) = SocketPool.take(poolKey) else { return false }
+        adopt(c, reused: reused)
+        return true
+    }
+
+    /// Starts a new connection to `target`; returns how far it got.
     func open(_ target: SocketTarget, runtime: NgxRuntime) -> ConnectStart {
         close()
-        if let c = SocketPool.take(poolKey) {
-            adopt(c.connection, reused: c.reused)
-            return .connected(c.connection.fd)
-        }
         let start: ConnectStart
         switch target {
         case .ip(let a, let port): start = Sys.connect(a, port: port)
