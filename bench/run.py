@@ -324,12 +324,14 @@ def run_proxied(peer, w, seconds, warmup):
             time.sleep(warmup)
             pids = tree(proc.pid)
             c0, t0 = cpu_ticks(pids), time.time()
-            time.sleep(seconds)
+            time.sleep(seconds / 2)
+            conns = upstream_conns(w.upstream) if w.proxy else None  # mid-run: the clients are all connected
+            time.sleep(seconds / 2)
             c1, t1 = cpu_ticks(pids), time.time()
             out = json.loads(g.communicate()[0])
             cpu_s = (c1 - c0) / CLK_TCK
-            if w.proxy:
-                out["upstream_conns"] = upstream_conns(w.upstream)
+            if conns is not None:
+                out["upstream_conns"] = conns
             out["cpu_us"] = cpu_s * 1e6 / out["requests"] if out["requests"] else float("nan")
             out["busy"] = cpu_s / (t1 - t0)
             out["load"] = load
