@@ -97,8 +97,8 @@ extension NgxAPI {
         guard lua.top == 2 else { return lua.error("expecting 2 arguments (including the object), but got \(lua.top)") }
         return withUDP(lua, "send") { t, s in
             guard let h = s.handler else { return pushFailure(lua, NgxStrings.closed) }
-            var buf = t.runtime.pool.take()
-            defer { t.runtime.pool.give(&buf) }
+            var buf = t.runtime.pool.pointee.take()
+            defer { t.runtime.pool.pointee.give(&buf) }
             guard appendValue(lua, 2, arg: 2, name: "send", depth: 0, into: &buf) else { return Lua.raise }
             switch Sys.write(h.fd, buf.readPointer, buf.readable) {
             case .bytes:

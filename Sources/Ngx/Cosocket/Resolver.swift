@@ -167,7 +167,7 @@ final class DNSQuery: EventHandler {
         code = c
         closeSocket()
         runtime.loop.cancel(self)
-        if let t = thread, t.suspension == ResolveWait.self { t.wake() }
+        if let t = thread, t.parkedOn == ResolveWait.self { t.wake() }
     }
 
     private func closeSocket() {

@@ -118,8 +118,8 @@ enum DatagramWait: Suspension {
     static func receive(_ t: LuaThread, _ s: UDPSocket, _ lua: Lua) -> Int32 {
         guard let h = s.handler else { return NgxAPI.pushFailure(lua, NgxStrings.closed) }
         let size = s.wantSize
-        var buf = t.runtime.pool.take()
-        defer { t.runtime.pool.give(&buf) }
+        var buf = t.runtime.pool.pointee.take()
+        defer { t.runtime.pool.pointee.give(&buf) }
         _ = buf.reserve(size)
         switch Sys.recv(h.fd, buf.writePointer, min(size, buf.writable)) {
         case .bytes(let n):
