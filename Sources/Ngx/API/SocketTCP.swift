@@ -1,4 +1,5 @@
 import CLuaJIT
+import Glibc
 import EventLoop
 import LuaKit
 
@@ -95,10 +96,13 @@ extension NgxAPI {
         -> Int32
     {
         withThread(lua, yielding: yielding) { t in
-            guard let c = Cosocket.fromArg(lua), c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
-            let s = unsafeDowncast(c, to: TCPSocket.self)
-            guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
-            return body(t, s)
+            guard let u = Cosocket.fromArg(lua) else { return lua.error(NgxStrings.socketArgs(fn)) }
+            return u._withUnsafeGuaranteedRef { c in
+                guard c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
+                let s = unsafeDowncast(c, to: TCPSocket.self)
+                guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
+                return body(t, s)
+            }
         }
     }
 
@@ -122,11 +126,11 @@ extension NgxAPI {
         let lua = Lua(L!)
         let argc = lua.top
         guard argc >= 2, argc <= 4 else { return lua.error(NgxStrings.connectArgs) }
-        guard lua.type(at: 2) == .string, let host = lua.string(2) else { return lua.error(NgxStrings.badHost) }
+        guard lua.type(at: 2) == .string, let hostBytes = lua.bytes(2) else { return lua.error(NgxStrings.badHost) }
         let target: ConnectTarget
         var optsIndex: Int32 = 3
-        if host.hasPrefix("unix:") {
-            target = .unix(String(host.dropFirst(5)))
+        if hostBytes.starts(with: "unix:".utf8) {
+            target = .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
         } else {
             guard let p = lua.toNumber(3), lua.type(at: 3) == .number else {
                 return lua.error(NgxStrings.badNumberArg(3, "connect"))
@@ -134,7 +138,7 @@ extension NgxAPI {
             guard p >= 0, p <= 65535, p == p.rounded() else {
                 return lua.error(NgxStrings.badPort(p.isFinite ? Int(max(min(p, 1e9), -1e9)) : 0))
             }
-            target = .host(host, UInt16(p))
+            target = .host(HostCache.host(hostBytes), UInt16(p))
             optsIndex = 4
         }
         var poolName: String?
@@ -181,7 +185,7 @@ extension NgxAPI {
             if s.reuse() { return pushOne(lua) }
             return finishConnect(t, s, .unix(path), lua)
         case .host(let host, let port):
-            s.peer = host + ":\(port)"
+            s.peer = HostCache.peer(host, port)
             s.poolKey = poolName ?? s.peer
             if s.reuse() { return pushOne(lua) }  // a pooled connection: no address to parse, no lookup
             if let a = literalAddress(host) { return finishConnect(t, s, .ip(a, port), lua) }
@@ -335,7 +339,7 @@ extension NgxAPI {
         var req = ReadRequest()
         req.mode = .until
         guard let b = lua.bytes(2) else { return lua.error(NgxStrings.patternEmpty) }
-        req.pattern = Array(b)
+        let pattern = Array(b)
         req.inclusive = lua.toBool(3)
         if !lua.isNoneOrNil(4) {
             guard let n = lua.toNumber(4), n >= 1 else { return lua.error(NgxStrings.badNumberArg(1, "iterator")) }
@@ -343,6 +347,7 @@ extension NgxAPI {
         }
         return withTCP(lua, "receiveuntil", yielding: true) { t, s in
             lua.setTop(0)
+            if s.untilPattern != pattern { s.untilPattern = pattern }
             return startReceive(t, s, req, lua)
         }
     }
@@ -357,5 +362,38 @@ extension NgxAPI {
         if c.reader != nil { return pushFailure(lua, NgxStrings.socketBusyReading) }
         s.read = req
         return SocketReadWait.start(t, s, lua)
+    }
+}
+
+/// The last host name and `host:port` a connect used: a handler that connects to the same upstream for
+/// every request builds no string for it (the pool key is the `host:port` text).
+enum HostCache {
+    nonisolated(unsafe) static var bytes: [UInt8] = []
+    nonisolated(unsafe) static var lastHost = ""
+    nonisolated(unsafe) static var lastPort: UInt16 = 0
+    nonisolated(unsafe) static var lastPeer = ""
+
+    /// The host as a String, reused when its bytes are the last ones seen.
+    static func host(_ b: UnsafeRawBufferPointer) -> String {
+        if b.count == bytes.count, b.count > 0,
+            bytes.withUnsafeBytes({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 })
+        {
+            return lastHost
+        }
+        bytes = Array(b)
+        lastHost = String(decoding: b, as: UTF8.self)
+        lastPeer = ""
+        return lastHost
+    }
+
+    /// "host:port", reused for the last pair.
+    static func peer(_ host: String, _ port: UInt16) -> String {
+        if port == lastPort, !lastPeer.isEmpty, host == lastHost { return lastPeer }
+        let p = host + ":" + String(port)
+        if host == lastHost {
+            lastPort = port
+            lastPeer = p
+        }
+        return p
     }
 }
