@@ -1,6 +1,6 @@
 import CLuaJIT
-import Glibc
 import EventLoop
+import Glibc
 import LuaKit
 
 /// `sock = ngx.socket.tcp()` (also `ngx.socket.stream`), a non-blocking TCP client whose waits yield:
@@ -92,7 +92,12 @@ extension NgxAPI {
 
     /// Runs `body` with the running thread and the TCP socket at argument 1, which must be its own.
     @inline(__always)
-    static func withTCP(_ lua: Lua, _ fn: String, yielding: Bool = false, _ body: (LuaThread, TCPSocket) -> Int32)
+    static func withTCP(
+        _ lua: Lua,
+        _ fn: String,
+        yielding: Bool = false,
+        _ body: (LuaThread, TCPSocket) -> Int32
+    )
         -> Int32
     {
         withThread(lua, yielding: yielding) { t in
@@ -159,7 +164,9 @@ extension NgxAPI {
             }
             lua.pop(2)
         default:
-            return lua.error("bad argument #\(optsIndex) to 'connect' (table expected, got \(lua.typeName(at: optsIndex)))")
+            return lua.error(
+                "bad argument #\(optsIndex) to 'connect' (table expected, got \(lua.typeName(at: optsIndex)))"
+            )
         }
         return withTCP(lua, "connect", yielding: true) { t, s in
             lua.setTop(0)
@@ -174,7 +181,12 @@ extension NgxAPI {
     }
 
     static func connect(
-        _ t: LuaThread, _ s: TCPSocket, _ target: ConnectTarget, poolName: String?, poolSize: Int?, _ lua: Lua
+        _ t: LuaThread,
+        _ s: TCPSocket,
+        _ target: ConnectTarget,
+        poolName: String?,
+        poolSize: Int?,
+        _ lua: Lua
     ) -> Int32 {
         s.close()
         s.poolSize = poolSize

@@ -45,7 +45,12 @@ extension NgxAPI {
         """
 
     @inline(__always)
-    static func withUDP(_ lua: Lua, _ fn: String, yielding: Bool = false, _ body: (LuaThread, UDPSocket) -> Int32)
+    static func withUDP(
+        _ lua: Lua,
+        _ fn: String,
+        yielding: Bool = false,
+        _ body: (LuaThread, UDPSocket) -> Int32
+    )
         -> Int32
     {
         withThread(lua, yielding: yielding) { t in
