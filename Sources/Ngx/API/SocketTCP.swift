@@ -63,10 +63,33 @@ extension NgxAPI {
           if not ok then return nil, err end
           return sock
         end
-        function mt.connect(...) return pass(connect(...)) end
-        function mt.send(...) return pass(send(...)) end
-        function mt.receive(...) return pass(receive(...)) end
-        function mt.receiveany(...) return pass(receiveany(...)) end
+        -- Fixed arities (cheaper than varargs in the interpreter); results keep OpenResty's counts.
+        function mt.connect(self, host, port, opts)
+          local ok, err = connect(self, host, port, opts)
+          if ok == YIELD then yield() return pass(results()) end
+          if ok then return ok end
+          return nil, err
+        end
+        function mt.send(self, data)
+          local n, err = send(self, data)
+          if n == YIELD then yield() return pass(results()) end
+          if n then return n end
+          return nil, err
+        end
+        function mt.receive(self, pattern, at_least)
+          local data, err, partial = receive(self, pattern, at_least)
+          if data == YIELD then yield() return pass(results()) end
+          if data then return data end
+          if partial == nil then return nil, err end
+          return nil, err, partial
+        end
+        function mt.receiveany(self, max)
+          local data, err, partial = receiveany(self, max)
+          if data == YIELD then yield() return pass(results()) end
+          if data then return data end
+          if partial == nil then return nil, err end
+          return nil, err, partial
+        end
         function mt.receiveuntil(self, pattern, opts)
           local inclusive = until_check(self, pattern, opts)
           local done = false
