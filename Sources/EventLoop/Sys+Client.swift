@@ -78,7 +78,8 @@ extension Sys {
 
     /// Socket options by their cosocket names.
     public enum SocketOption: Int32 {
-        case keepalive = 1, reuseaddr, tcpNodelay, sndbuf, rcvbuf, sndlowat
+        case keepalive = 1
+        case reuseaddr, tcpNodelay, sndbuf, rcvbuf, sndlowat
     }
 
     public static func setOption(_ fd: Int32, _ o: SocketOption, _ value: Int32) -> Int32? {

@@ -26,7 +26,9 @@ struct DNSPacketTests {
     @Test func parsesAddressesAndTTL() throws {
         let q = try #require(DNSPacket.query(id: 7, name: "x.test", type: DNSPacket.typeA))
         let a = answer(q, records: [[127, 0, 0, 1], [10, 0, 0, 2]], ttl: 42)
-        #expect(DNSPacket.parse(a, id: 7, type: DNSPacket.typeA) == .addresses([[127, 0, 0, 1], [10, 0, 0, 2]], ttl: 42))
+        #expect(
+            DNSPacket.parse(a, id: 7, type: DNSPacket.typeA) == .addresses([[127, 0, 0, 1], [10, 0, 0, 2]], ttl: 42)
+        )
     }
 
     @Test func errorsAndGarbage() throws {

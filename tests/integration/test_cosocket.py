@@ -243,3 +243,18 @@ def test_socket_from_another_session_is_bad_request(tcplua, upstream):
     c.send("x")
     out = c.recv_all().decode()
     assert out.startswith("false") and "bad request" in out
+
+
+def test_result_counts_are_openresty_s(tcplua, upstream):
+    u = upstream(scripted([b"abc\n"]))
+    _, out = run(tcplua, f'''
+        local sock = ngx.socket.tcp()
+        sock:settimeout(300)
+        ngx.say(select("#", sock:connect("127.0.0.1", {u.port})))
+        ngx.say(select("#", sock:send("g")))
+        ngx.say(select("#", sock:receive()))
+        ngx.say(select("#", sock:receive(10)))  -- the upstream closed: nil, "closed", partial
+        ngx.say(select("#", sock:receive(1)))   -- the socket is closed now: nil, "closed"
+        ngx.say(select("#", sock:send("x")))
+    ''')
+    assert out == "1\n1\n1\n3\n2\n2\n"

@@ -197,9 +197,12 @@ extension NgxAPI {
         } else {
             var err = [CChar](repeating: 0, count: 512)
             guard
-                let code = pattern.withMemoryRebound(to: CChar.self, { p in
-                    tl_re_compile(p.baseAddress, p.count, flags, jit ? 1 : 0, &err, 512)
-                })
+                let code = pattern.withMemoryRebound(
+                    to: CChar.self,
+                    { p in
+                        tl_re_compile(p.baseAddress, p.count, flags, jit ? 1 : 0, &err, 512)
+                    }
+                )
             else {
                 lua.pushNil()
                 lua.push(cString(err))

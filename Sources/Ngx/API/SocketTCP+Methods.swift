@@ -25,7 +25,9 @@ extension NgxAPI {
         let lua = Lua(L!)
         let argc = lua.top
         guard argc >= 2, argc <= 4 else {
-            return lua.error("ngx.socket settimeout: expecting 2 to 4 arguments (including the object), but got \(argc)")
+            return lua.error(
+                "ngx.socket settimeout: expecting 2 to 4 arguments (including the object), but got \(argc)"
+            )
         }
         var values: [Int64?] = []
         for i in 2...max(2, argc) {
@@ -79,7 +81,9 @@ extension NgxAPI {
         }
         var timeout: Int64?
         if argc >= 2, !lua.isNoneOrNil(2) {
-            guard let v = lua.toNumber(2), v >= 0 else { return lua.error("bad argument #2 to 'setkeepalive' (bad timeout)") }
+            guard let v = lua.toNumber(2), v >= 0 else {
+                return lua.error("bad argument #2 to 'setkeepalive' (bad timeout)")
+            }
             timeout = Int64(min(v, 1e15))
         }
         var size: Int?

@@ -1,5 +1,6 @@
 import CLuaJIT
 import EventLoop
+import Glibc
 import LuaKit
 
 /// `sock = ngx.socket.tcp()` (also `ngx.socket.stream`), a non-blocking TCP client whose waits yield:
@@ -62,10 +63,33 @@ extension NgxAPI {
           if not ok then return nil, err end
           return sock
         end
-        function mt.connect(...) return pass(connect(...)) end
-        function mt.send(...) return pass(send(...)) end
-        function mt.receive(...) return pass(receive(...)) end
-        function mt.receiveany(...) return pass(receiveany(...)) end
+        -- Fixed arities (cheaper than varargs in the interpreter); results keep OpenResty's counts.
+        function mt.connect(self, host, port, opts)
+          local ok, err = connect(self, host, port, opts)
+          if ok == YIELD then yield() return pass(results()) end
+          if ok then return ok end
+          return nil, err
+        end
+        function mt.send(self, data)
+          local n, err = send(self, data)
+          if n == YIELD then yield() return pass(results()) end
+          if n then return n end
+          return nil, err
+        end
+        function mt.receive(self, pattern, at_least)
+          local data, err, partial = receive(self, pattern, at_least)
+          if data == YIELD then yield() return pass(results()) end
+          if data then return data end
+          if partial == nil then return nil, err end
+          return nil, err, partial
+        end
+        function mt.receiveany(self, max)
+          local data, err, partial = receiveany(self, max)
+          if data == YIELD then yield() return pass(results()) end
+          if data then return data end
+          if partial == nil then return nil, err end
+          return nil, err, partial
+        end
         function mt.receiveuntil(self, pattern, opts)
           local inclusive = until_check(self, pattern, opts)
           local done = false
@@ -91,14 +115,22 @@ extension NgxAPI {
 
     /// Runs `body` with the running thread and the TCP socket at argument 1, which must be its own.
     @inline(__always)
-    static func withTCP(_ lua: Lua, _ fn: String, yielding: Bool = false, _ body: (LuaThread, TCPSocket) -> Int32)
+    static func withTCP(
+        _ lua: Lua,
+        _ fn: String,
+        yielding: Bool = false,
+        _ body: (LuaThread, TCPSocket) -> Int32
+    )
         -> Int32
     {
         withThread(lua, yielding: yielding) { t in
-            guard let c = Cosocket.fromArg(lua), c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
-            let s = unsafeDowncast(c, to: TCPSocket.self)
-            guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
-            return body(t, s)
+            guard let u = Cosocket.fromArg(lua) else { return lua.error(NgxStrings.socketArgs(fn)) }
+            return u._withUnsafeGuaranteedRef { c in
+                guard c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
+                let s = unsafeDowncast(c, to: TCPSocket.self)
+                guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
+                return body(t, s)
+            }
         }
     }
 
@@ -122,11 +154,11 @@ extension NgxAPI {
         let lua = Lua(L!)
         let argc = lua.top
         guard argc >= 2, argc <= 4 else { return lua.error(NgxStrings.connectArgs) }
-        guard lua.type(at: 2) == .string, let host = lua.string(2) else { return lua.error(NgxStrings.badHost) }
+        guard lua.type(at: 2) == .string, let hostBytes = lua.bytes(2) else { return lua.error(NgxStrings.badHost) }
         let target: ConnectTarget
         var optsIndex: Int32 = 3
-        if host.hasPrefix("unix:") {
-            target = .unix(String(host.dropFirst(5)))
+        if hostBytes.starts(with: "unix:".utf8) {
+            target = .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
         } else {
             guard let p = lua.toNumber(3), lua.type(at: 3) == .number else {
                 return lua.error(NgxStrings.badNumberArg(3, "connect"))
@@ -134,7 +166,7 @@ extension NgxAPI {
             guard p >= 0, p <= 65535, p == p.rounded() else {
                 return lua.error(NgxStrings.badPort(p.isFinite ? Int(max(min(p, 1e9), -1e9)) : 0))
             }
-            target = .host(host, UInt16(p))
+            target = .host(HostCache.host(hostBytes), UInt16(p))
             optsIndex = 4
         }
         var poolName: String?
@@ -155,7 +187,9 @@ extension NgxAPI {
             }
             lua.pop(2)
         default:
-            return lua.error("bad argument #\(optsIndex) to 'connect' (table expected, got \(lua.typeName(at: optsIndex)))")
+            return lua.error(
+                "bad argument #\(optsIndex) to 'connect' (table expected, got \(lua.typeName(at: optsIndex)))"
+            )
         }
         return withTCP(lua, "connect", yielding: true) { t, s in
             lua.setTop(0)
@@ -170,7 +204,12 @@ extension NgxAPI {
     }
 
     static func connect(
-        _ t: LuaThread, _ s: TCPSocket, _ target: ConnectTarget, poolName: String?, poolSize: Int?, _ lua: Lua
+        _ t: LuaThread,
+        _ s: TCPSocket,
+        _ target: ConnectTarget,
+        poolName: String?,
+        poolSize: Int?,
+        _ lua: Lua
     ) -> Int32 {
         s.close()
         s.poolSize = poolSize
@@ -181,7 +220,7 @@ extension NgxAPI {
             if s.reuse() { return pushOne(lua) }
             return finishConnect(t, s, .unix(path), lua)
         case .host(let host, let port):
-            s.peer = host + ":\(port)"
+            s.peer = HostCache.peer(host, port)
             s.poolKey = poolName ?? s.peer
             if s.reuse() { return pushOne(lua) }  // a pooled connection: no address to parse, no lookup
             if let a = literalAddress(host) { return finishConnect(t, s, .ip(a, port), lua) }
@@ -244,118 +283,5 @@ extension NgxAPI {
             c.writer = t
             return t.suspend(on: SendWait.self)
         }
-    }
-
-    // MARK: receive
-
-    static let tcpReceive: LuaFunction = { L in
-        let lua = Lua(L!)
-        let argc = lua.top
-        guard argc >= 1, argc <= 3 else {
-            return lua.error("expecting 1, 2 or 3 arguments (including the object), but got \(argc)")
-        }
-        var req = ReadRequest()
-        if argc == 1 || lua.isNoneOrNil(2) {
-            req.mode = .line
-        } else if let n = lua.coerceNumber(2) {
-            guard n >= 0, n < 1e12 else { return lua.error(NgxStrings.badPattern) }
-            req.total = Int(n)
-            req.atLeast = req.total
-            if argc == 3, !lua.isNoneOrNil(3) {
-                guard let a = lua.coerceNumber(3), a >= 1, a <= n else {
-                    return lua.error(NgxStrings.receiveAtLeast(req.total))
-                }
-                req.atLeast = Int(a)
-            }
-        } else if lua.type(at: 2) == .string, let p = lua.string(2) {
-            if p.hasPrefix("*l") {
-                req.mode = .line
-            } else if p.hasPrefix("*a") {
-                req.mode = .all
-            } else {
-                return lua.error(NgxStrings.badPatternArg(p))
-            }
-        } else {
-            return lua.error(NgxStrings.badPatternArg(lua.typeName(at: 2)))
-        }
-        return withTCP(lua, "receive", yielding: true) { t, s in
-            lua.setTop(0)
-            if req.mode == .size && req.total == 0 && s.isConnected {
-                lua.push(static: "")
-                return 1
-            }
-            return startReceive(t, s, req, lua)
-        }
-    }
-
-    static let tcpReceiveAny: LuaFunction = { L in
-        let lua = Lua(L!)
-        guard lua.top == 2 else { return lua.error("expecting 2 arguments (including the object), but got \(lua.top)") }
-        guard let n = lua.toNumber(2), n >= 1 else { return lua.error(NgxStrings.receiveanyMax) }
-        var req = ReadRequest()
-        req.mode = .any
-        req.total = n < 1e12 ? Int(n) : 1 << 40
-        return withTCP(lua, "receiveany", yielding: true) { t, s in
-            lua.setTop(0)
-            return startReceive(t, s, req, lua)
-        }
-    }
-
-    /// `receiveuntil(pattern, opts)`'s checks; returns `inclusive`.
-    static let tcpUntilCheck: LuaFunction = { L in
-        let lua = Lua(L!)
-        guard lua.top >= 2, lua.top <= 3 else {
-            return lua.error("expecting 2 or 3 arguments (including the object), but got \(lua.top)")
-        }
-        guard lua.type(at: 2) == .string || lua.type(at: 2) == .number, let b = lua.bytes(2) else {
-            return lua.error(NgxStrings.badStringArg(2, "receiveuntil"))
-        }
-        guard b.count > 0 else { return lua.error(NgxStrings.patternEmpty) }
-        var inclusive = false
-        if lua.type(at: 3) == .table {
-            lua.getField(3, "inclusive")
-            if !lua.isNoneOrNil(-1) {
-                guard lua.type(at: -1) == .boolean else {
-                    return lua.error("bad \"inclusive\" option value type: \(lua.typeName(at: -1))")
-                }
-                inclusive = lua.toBool(-1)
-            }
-        } else if !lua.isNoneOrNil(3) {
-            return lua.error("bad argument #3 to 'receiveuntil' (table expected, got \(lua.typeName(at: 3)))")
-        }
-        return withTCP(lua, "receiveuntil") { _, _ in
-            lua.push(inclusive)
-            return 1
-        }
-    }
-
-    /// One call of a `receiveuntil` iterator: (self, pattern, inclusive, size?).
-    static let tcpUntilStep: LuaFunction = { L in
-        let lua = Lua(L!)
-        var req = ReadRequest()
-        req.mode = .until
-        guard let b = lua.bytes(2) else { return lua.error(NgxStrings.patternEmpty) }
-        req.pattern = Array(b)
-        req.inclusive = lua.toBool(3)
-        if !lua.isNoneOrNil(4) {
-            guard let n = lua.toNumber(4), n >= 1 else { return lua.error(NgxStrings.badNumberArg(1, "iterator")) }
-            req.chunk = n < 1e12 ? Int(n) : 1 << 40
-        }
-        return withTCP(lua, "receiveuntil", yielding: true) { t, s in
-            lua.setTop(0)
-            return startReceive(t, s, req, lua)
-        }
-    }
-
-    static func startReceive(_ t: LuaThread, _ s: TCPSocket, _ req: ReadRequest, _ lua: Lua) -> Int32 {
-        guard let c = s.connection else {
-            s.logError(NgxStrings.logReceiveClosed)
-            lua.pushNil()
-            lua.push(NgxStrings.closed)
-            return 2
-        }
-        if c.reader != nil { return pushFailure(lua, NgxStrings.socketBusyReading) }
-        s.read = req
-        return SocketReadWait.start(t, s, lua)
     }
 }

@@ -45,14 +45,22 @@ extension NgxAPI {
         """
 
     @inline(__always)
-    static func withUDP(_ lua: Lua, _ fn: String, yielding: Bool = false, _ body: (LuaThread, UDPSocket) -> Int32)
+    static func withUDP(
+        _ lua: Lua,
+        _ fn: String,
+        yielding: Bool = false,
+        _ body: (LuaThread, UDPSocket) -> Int32
+    )
         -> Int32
     {
         withThread(lua, yielding: yielding) { t in
-            guard let c = Cosocket.fromArg(lua), !c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
-            let s = unsafeDowncast(c, to: UDPSocket.self)
-            guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
-            return body(t, s)
+            guard let u = Cosocket.fromArg(lua) else { return lua.error(NgxStrings.socketArgs(fn)) }
+            return u._withUnsafeGuaranteedRef { c in
+                guard !c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
+                let s = unsafeDowncast(c, to: UDPSocket.self)
+                guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
+                return body(t, s)
+            }
         }
     }
 

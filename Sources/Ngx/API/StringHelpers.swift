@@ -102,7 +102,9 @@ extension NgxAPI {
             var i = 0
             while i < b.count {
                 let c = b[i]
-                if c == 37, i + 2 < b.count + 0, i + 2 <= b.count - 1, let h = hexValue(b[i + 1]), let l = hexValue(b[i + 2]) {
+                if c == 37, i + 2 < b.count + 0, i + 2 <= b.count - 1, let h = hexValue(b[i + 1]),
+                    let l = hexValue(b[i + 2])
+                {
                     out.append(h << 4 | l)
                     i += 3
                 } else {
@@ -125,8 +127,10 @@ extension NgxAPI {
             var i = 0
             while i + 2 < b.count {
                 let v = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2])
-                out += [base64Alphabet[Int(v >> 18)], base64Alphabet[Int(v >> 12 & 63)],
-                        base64Alphabet[Int(v >> 6 & 63)], base64Alphabet[Int(v & 63)]]
+                out += [
+                    base64Alphabet[Int(v >> 18)], base64Alphabet[Int(v >> 12 & 63)],
+                    base64Alphabet[Int(v >> 6 & 63)], base64Alphabet[Int(v & 63)],
+                ]
                 i += 3
             }
             let rest = b.count - i

@@ -59,7 +59,7 @@ class Cosocket {
     }
 
     /// The socket of the object at argument 1 (`self`), if it is one of ours.
-    static func fromArg(_ lua: Lua) -> Cosocket? {
+    static func fromArg(_ lua: Lua) -> Unmanaged<Cosocket>? {
         guard lua.type(at: 1) == .table else { return nil }
         lua.rawGetI(1, 1)
         guard let p = lua.toUserdata(-1), lua.type(at: -1) == .userdata, lua_getmetatable(lua.L, -1) != 0 else {
@@ -70,7 +70,7 @@ class Cosocket {
         let ours = lua.toUserdata(-1) == UnsafeMutableRawPointer(&sentinel)
         lua.pop(3)
         guard ours, let raw = p.load(as: UnsafeMutableRawPointer?.self) else { return nil }
-        return Unmanaged<Cosocket>.fromOpaque(raw).takeUnretainedValue()
+        return Unmanaged<Cosocket>.fromOpaque(raw)
     }
 
     /// `__gc`: closes the socket and drops the reference.

@@ -23,8 +23,12 @@ enum Resolver {
             return NgxAPI.pushFailure(lua, NgxStrings.failedToParseHost(host))
         }
         let q = DNSQuery(
-            name: name, servers: servers, ipv6: config.resolverIPv6, runtime: t.runtime,
-            timeoutMs: Int64(config.resolverTimeout), validMs: config.resolverValid.map(Int64.init)
+            name: name,
+            servers: servers,
+            ipv6: config.resolverIPv6,
+            runtime: t.runtime,
+            timeoutMs: Int64(config.resolverTimeout),
+            validMs: config.resolverValid.map(Int64.init)
         )
         q.thread = t
         q.port = port
@@ -76,7 +80,14 @@ final class DNSQuery: EventHandler {
     private(set) var code = 110
     private(set) var done = false
 
-    init(name: String, servers: [(IPAddress, UInt16)], ipv6: Bool, runtime: NgxRuntime, timeoutMs: Int64, validMs: Int64?) {
+    init(
+        name: String,
+        servers: [(IPAddress, UInt16)],
+        ipv6: Bool,
+        runtime: NgxRuntime,
+        timeoutMs: Int64,
+        validMs: Int64?
+    ) {
         self.name = name
         self.servers = servers
         self.ipv6 = ipv6

@@ -2,7 +2,8 @@ import EventLoop
 import Glibc
 import LuaKit
 
-/// What a receive asks for (kept in the socket while its thread waits).
+/// What a receive asks for (kept in the socket while its thread waits). Plain values only, so copying it
+/// costs no reference counting; a `receiveuntil` pattern is kept in the socket (`untilPattern`).
 struct ReadRequest {
     enum Mode {
         /// `receive(total, at_least)` / `receive(n)`: at least `atLeast` bytes, at most `total`.
@@ -19,7 +20,6 @@ struct ReadRequest {
     var mode = Mode.size
     var total = 0
     var atLeast = 0
-    var pattern: [UInt8] = []
     var inclusive = false
     /// For `until` with a size (0 = none).
     var chunk = 0
@@ -41,7 +41,11 @@ extension TCPSocket {
     /// Reads what the request needs from the socket, without touching Lua; `progress` tells whether
     /// bytes arrived (the read timeout counts from the last bytes).
     func readStatus(progress: inout Bool) -> ReadStatus {
-        guard let c = connection else { return .failed }
+        guard let u = connectionRef else { return .failed }
+        return u._withUnsafeGuaranteedRef { c in readStatus(c, progress: &progress) }
+    }
+
+    private func readStatus(_ c: Connection, progress: inout Bool) -> ReadStatus {
         switch read.mode {
         case .size:
             return status(c.fill(want: read.atLeast, progress: &progress))
@@ -90,9 +94,9 @@ extension TCPSocket {
             read.scanned = n
             return false
         }
-        let m = read.pattern.count
+        let m = untilPattern.count
         if n >= m {
-            let found = read.pattern.withUnsafeBufferPointer { pat -> Int in
+            let found = untilPattern.withUnsafeBufferPointer { pat -> Int in
                 var i = max(0, read.scanned - m + 1)
                 let first = pat[0]
                 while i <= n - m {
@@ -148,7 +152,7 @@ extension TCPSocket {
             c.releaseInputIfEmpty()
             return 1
         case .until:
-            let m = read.pattern.count
+            let m = untilPattern.count
             if read.found >= 0 && (read.chunk == 0 || read.found <= read.chunk) {
                 lua.push(bytes: input, count: read.found + (read.inclusive ? m : 0))
                 c.input.consume(read.found + m)

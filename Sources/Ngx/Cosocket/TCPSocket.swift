@@ -9,7 +9,10 @@ import Glibc
 ///     new ──connect──▶ connecting ──▶ connected ──close / error──▶ closed ──connect──▶ …
 ///                                          └──setkeepalive──▶ (its connection pooled) closed
 final class TCPSocket: Cosocket, ConnectionOwner {
-    private(set) var connection: Connection?
+    /// Unowned: a live connection is retained by the loop while registered, and a pooled one by its pool;
+    /// this reference is cleared whenever the connection closes or goes to the pool.
+    private(set) var connectionRef: Unmanaged<Connection>?
+    var connection: Connection? { connectionRef?.takeUnretainedValue() }
     let server: ServerRuntime
     var connectTimeout: Int64
     var sendTimeout: Int64
@@ -28,6 +31,8 @@ final class TCPSocket: Cosocket, ConnectionOwner {
     var connectError: Int32 = 0
     /// The receive in progress.
     var read = ReadRequest()
+    /// The pattern of the `receiveuntil` iterator call in progress.
+    var untilPattern: [UInt8] = []
     /// The host name lookup of a connect in progress.
     var query: DNSQuery?
 
@@ -86,7 +91,7 @@ final class TCPSocket: Cosocket, ConnectionOwner {
         c.cancelRead()
         c.sendTimedOut = false
         sendTimedOut = false
-        connection = c
+        connectionRef = Unmanaged.passUnretained(c)
         reusedTimes = reused
     }
 
@@ -103,7 +108,7 @@ final class TCPSocket: Cosocket, ConnectionOwner {
     @discardableResult
     func close() -> Bool {
         guard let c = connection else { return false }
-        connection = nil
+        connectionRef = nil
         c.reader = nil
         c.writer = nil
         c.close()
@@ -119,12 +124,12 @@ final class TCPSocket: Cosocket, ConnectionOwner {
     /// Hands the connection to the pool (after `setkeepalive` checked it is clean).
     func release(toPool timeoutMs: Int64, size: Int) {
         guard let c = connection else { return }
-        connection = nil
+        connectionRef = nil
         SocketPool.put(c, key: poolKey, size: size, reused: reusedTimes, idleMs: timeoutMs)
     }
 
     func connectionClosed(_ c: Connection) {
-        if connection === c { connection = nil }
+        if connection === c { connectionRef = nil }
     }
 
     /// The send timeout passed: the writer is resumed with "timeout" and the socket closes.
@@ -135,7 +140,7 @@ final class TCPSocket: Cosocket, ConnectionOwner {
         logError(NgxStrings.logWriteTimedOut)
         let w = c.writer
         c.writer = nil
-        if connection === c { connection = nil }
+        if connection === c { connectionRef = nil }
         c.close()
         w?.suspensionReady()
         return true
