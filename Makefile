@@ -7,11 +7,11 @@ SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES := libluajit2-5.1-dev lua-cjson pkg-config gcc
 # The benchmark peers; `make test` checks their configs too, so it installs them as well.
-BENCH_PACKAGES := haproxy nginx libnginx-mod-http-lua
+BENCH_PACKAGES := haproxy nginx libnginx-mod-http-lua valgrind
 BIN_RELEASE := .build/release/tcplua
 BIN_DEBUG := .build/debug/tcplua
 
-.PHONY: deps bench-deps apt build release run test unit integration bench bench-tools clean
+.PHONY: deps bench-deps apt build release run test unit integration bench bench-instructions bench-tools clean
 
 ## Installs the Debian packages and the Python test runner when missing.
 deps:
@@ -61,6 +61,11 @@ bench-tools: bench-deps
 bench: release bench-tools
 	LD_PRELOAD=$(abspath bench/out/malloc_count.so) .build/release/tcplua-microbench $(if $(QUICK),50000,500000)
 	$(PYTHON) bench/run.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
+	$(PYTHON) bench/callgrind.py --requests $(if $(QUICK),5000,20000)
+
+## User-space instructions per W1 request (callgrind), tcplua against the C floor.
+bench-instructions: release bench-tools
+	$(PYTHON) bench/callgrind.py
 
 clean:
 	rm -rf .build

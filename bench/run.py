@@ -173,15 +173,14 @@ class TCPLua(Peer):
     access_log = "access_log off;"
 
     def unavailable(self, w):
-        if w.shdict:
-            return "ngx.shared lands with the shared-dict issue"
         return None if TCPLUA.exists() else "release build missing"
 
     def command(self, w, port, prefix):
         (prefix / "conf").mkdir(exist_ok=True)
         (prefix / "logs").mkdir(exist_ok=True)
-        conf = fill(BENCH / "tcplua" / "tcplua.conf", PORT=port, WORKERS=w.workers, WORKLOAD_LUA="",
-                    ACCESS_LOG=self.access_log)
+        conf = fill(BENCH / "tcplua" / "tcplua.conf", PORT=port, WORKERS=w.workers,
+                    WORKLOAD_LUA=SHDICT_LUA["openresty"] if w.shdict else "",
+                    SHDICT="lua_shared_dict bench 10m;" if w.shdict else "", ACCESS_LOG=self.access_log)
         (prefix / "conf" / "tcplua.conf").write_text(conf)
         return [str(TCPLUA), "-p", str(prefix) + "/", "-c", "conf/tcplua.conf"]
 

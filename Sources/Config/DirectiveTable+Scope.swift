@@ -26,7 +26,9 @@ extension DirectiveTable {
         .scopeTime("lingering_timeout", \.lingeringTimeout),
         DirectiveSpec("lingering_close", .blockOrServer, .exactly(1)) { d, state throws(ConfigError) in
             guard let value = LingeringClose(rawValue: d.args[0]) else {
-                throw d.error("invalid value \"\(d.args[0])\" in \"lingering_close\" directive, it must be \"off\", \"on\" or \"always\"")
+                throw d.error(
+                    "invalid value \"\(d.args[0])\" in \"lingering_close\" directive, it must be \"off\", \"on\" or \"always\""
+                )
             }
             state.scope.lingeringClose = value
         },

@@ -4,9 +4,22 @@ import Glibc
 /// `[readIndex, writeIndex)` is the readable region. Owners call `release` (or hand it back to a pool).
 public struct ByteBuffer {
     public private(set) var base: UnsafeMutableRawPointer?
-    public private(set) var capacity = 0
-    public var readIndex = 0
-    public var writeIndex = 0
+    // 32-bit storage (24 bytes a buffer, two per connection): a buffer never grows past 2 GiB.
+    @usableFromInline var capacity32: UInt32 = 0
+    @usableFromInline var read32: UInt32 = 0
+    @usableFromInline var write32: UInt32 = 0
+    public private(set) var capacity: Int {
+        @inlinable get { Int(capacity32) }
+        set { capacity32 = UInt32(newValue) }
+    }
+    public var readIndex: Int {
+        @inlinable get { Int(read32) }
+        @inlinable set { read32 = UInt32(truncatingIfNeeded: newValue) }
+    }
+    public var writeIndex: Int {
+        @inlinable get { Int(write32) }
+        @inlinable set { write32 = UInt32(truncatingIfNeeded: newValue) }
+    }
 
     public init() {}
 
@@ -40,6 +53,7 @@ public struct ByteBuffer {
         }
         var newCap = max(capacity, 256)
         while newCap - readable < n { newCap *= 2 }
+        guard newCap <= Int(UInt32.max) else { return false }
         guard let nb = malloc(newCap) else { return false }
         if readable > 0 { memcpy(nb, base! + readIndex, readable) }
         free(base)

@@ -138,7 +138,9 @@ public final class EventLoop {
             for i in 0..<Int(n) {
                 let ev = events[i]
                 let fd = Int(ev.data & 0xffff_ffff)
-                if fd < handlers.count, generations[fd] == UInt32(truncatingIfNeeded: ev.data >> 32), let h = handlers[fd] {
+                if fd < handlers.count, generations[fd] == UInt32(truncatingIfNeeded: ev.data >> 32),
+                    let h = handlers[fd]
+                {
                     h._withUnsafeGuaranteedRef { $0.handleEvent(ev.events) }
                 }
             }

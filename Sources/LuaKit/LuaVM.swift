@@ -70,7 +70,8 @@ public final class LuaVM {
     public func run(_ code: [UInt8], chunkName: String) throws(LuaError) {
         var failure: String?
         let e = protected { lua in
-            failure = lua.load(bytes: code, chunkName: chunkName) ? lua.pcallTraceback(nargs: 0, nresults: 0) : lua.string(-1)
+            failure =
+                lua.load(bytes: code, chunkName: chunkName) ? lua.pcallTraceback(nargs: 0, nresults: 0) : lua.string(-1)
         }
         if let e { throw e }
         if let failure { throw LuaError(failure) }

@@ -9,6 +9,7 @@ from conftest import ROOT
 
 def test_runner_parses():
     py_compile.compile(str(ROOT / "bench" / "run.py"), doraise=True)
+    py_compile.compile(str(ROOT / "bench" / "callgrind.py"), doraise=True)
 
 
 def test_peer_configs_pass_their_own_checks():

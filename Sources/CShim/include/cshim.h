@@ -46,6 +46,17 @@ int tl_protected(lua_State *L, tl_protected_fn fn, void *ctx);
 /// "yield, then fetch the results" (never allocates).
 void tl_push_yield_sentinel(lua_State *L);
 
+/// What the shared-dict fast path (`get`/`set`/`incr` through the FFI) hands back to its Lua layer, which
+/// declares the same struct with `ffi.cdef`.
+typedef struct {
+    double number;
+    const void *bytes;
+    int32_t len;
+    uint32_t flags;
+    int32_t forcible;
+    int32_t error;
+} tl_dict_result;
+
 // ---- Linux ----------------------------------------------------------------------------------------
 
 /// An epoll event with the fields unpacked (struct epoll_event is packed on x86-64).

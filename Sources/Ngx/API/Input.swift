@@ -37,6 +37,13 @@ extension NgxAPI {
         let lua = Lua(L!)
         return withThread(lua, yielding: true) { t in NextRequestWait.start(t) }
     }
+
+    /// The second half of `wait_next_request` after the fast path's `begin` (argument: its code).
+    static let ngxParkNextRequest: LuaFunction = { L in
+        let lua = Lua(L!)
+        let next = NextRequestWait.Next(rawValue: Int32(lua.toNumber(1) ?? 1)) ?? .park
+        return withThread(lua, yielding: true) { t in NextRequestWait.park(t, next) }
+    }
 }
 
 /// `ngx.receive` waiting on the client connection's read side (waitA = total, waitB = at least).
@@ -50,7 +57,7 @@ enum ReceiveWait: Suspension {
             if t.receiveBudget >= LuaThread.receiveBudgetLimit {  // a handler that only ever finds bytes waiting
                 t.waitA = total
                 t.waitB = atLeast
-                t.runtime.loop.arm(t, afterMs: 0)
+                t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: 0) }
                 return t.suspend(on: PostedReceive.self)
             }
             return pushData(c, total: total, lua)
@@ -60,7 +67,7 @@ enum ReceiveWait: Suspension {
             c.releaseInputIfEmpty()
             t.waitA = total
             t.waitB = atLeast
-            c.reader = t
+            c.readerRef = Unmanaged.passUnretained(t)
             c.armRead(t.session.readTimeout)
             return t.suspend(on: ReceiveWait.self)
         }
@@ -80,7 +87,7 @@ enum ReceiveWait: Suspension {
     }
 
     static func timedOut(_ t: LuaThread) {
-        t.session.connection.reader = nil
+        t.session.connection.readerRef = nil
         t.outcome = .timedOut
         t.wake()
     }
@@ -94,7 +101,7 @@ enum ReceiveWait: Suspension {
 
     static func cancel(_ t: LuaThread) {
         let c = t.session.connection
-        c.reader = nil
+        c.readerRef = nil
         c.cancelRead()
     }
 
@@ -135,44 +142,83 @@ enum PostedReceive: Suspension {
         case .closed, .wait: return ReceiveWait.pushFailure(c, NgxStrings.receiveError(c.readError), lua)
         }
     }
-    static func cancel(_ t: LuaThread) { t.runtime.loop.cancel(t) }
+    static func cancel(_ t: LuaThread) { t.loopRef._withUnsafeGuaranteedRef { $0.cancel(t) } }
 }
 
 /// `ngx.wait_next_request` parked between requests on the read side (keepalive_timeout on its timer).
 enum NextRequestWait: Suspension {
+    /// What `begin` found.
+    enum Next: Int32 {
+        /// The next request's bytes are there: return at once.
+        case ready = 0
+        /// Wait for them (or, past the thread's budget, run again on the next iteration).
+        case park = 1
+        /// The client closed, or a graceful stop began: the session ends here.
+        case exit = 2
+    }
+
     static func start(_ t: LuaThread) -> Int32 {
-        let s = t.session
-        let c = s.connection
+        let next = begin(t)
+        return next == .ready ? 0 : park(t, next)
+    }
+
+    /// Ends the light session and looks for the next request's bytes; no Lua, no yield (the fast path
+    /// calls it through the FFI).
+    static func begin(_ t: LuaThread) -> Next {
+        t.withSession { s in s.connectionRef._withUnsafeGuaranteedRef { c in begin(t, s, c) } }
+    }
+
+    @inline(__always) private static func begin(_ t: LuaThread, _ s: Session, _ c: Connection) -> Next {
         c.flush()
         s.endRequest()
         var progress = false
         switch c.fill(want: 1, progress: &progress) {
         case .ready:
             t.budget += 1
-            return t.budget >= LuaThread.budgetLimit ? PostedWait.post(t) : 0
+            return t.budget >= LuaThread.budgetLimit ? .park : .ready
         case .closed:
-            return t.exit()
-        case .wait where t.runtime.stopping:  // a graceful stop: no next request on this connection
-            return t.exit()
+            return .exit
         case .wait:
+            return t.runtime.stopping ? .exit : .park  // a graceful stop: no next request on this connection
+        }
+    }
+
+    /// Parks the thread after `begin` (from the running thread's own coroutine).
+    static func park(_ t: LuaThread, _ next: Next) -> Int32 {
+        t.withSession { s in s.connectionRef._withUnsafeGuaranteedRef { c in park(t, next, s, c) } }
+    }
+
+    @inline(__always) private static func park(_ t: LuaThread, _ next: Next, _ s: Session, _ c: Connection) -> Int32 {
+        switch next {
+        case .ready:
+            return 0
+        case .exit:
+            return t.exit()
+        case .park where c.input.readable > 0:  // the budget is spent: the next request waits one turn
+            return PostedWait.post(t)
+        case .park:
             c.releaseInputIfEmpty()
-            c.reader = t
+            c.readerRef = Unmanaged.passUnretained(t)
             if let ka = s.keepaliveTimeout { c.armRead(Int64(ka)) } else { c.cancelRead() }
             return t.suspend(on: NextRequestWait.self)
         }
     }
 
     static func ready(_ t: LuaThread) {
-        let c = t.session.connection
-        var progress = false
-        switch c.fill(want: 1, progress: &progress) {
+        let next = t.withConnection { c -> FillResult in
+            var progress = false
+            let r = c.fill(want: 1, progress: &progress)
+            if r == .wait { c.releaseInputIfEmpty() }
+            return r
+        }
+        switch next {
         case .ready:
             cancel(t)
             t.wake()
         case .closed:  // the client closed while idle: what is still unsent drains first
             t.end()
         case .wait:
-            c.releaseInputIfEmpty()
+            break
         }
     }
 
@@ -182,8 +228,9 @@ enum NextRequestWait: Suspension {
     static func results(_ t: LuaThread, _ lua: Lua) -> Int32 { 0 }
 
     static func cancel(_ t: LuaThread) {
-        let c = t.session.connection
-        c.reader = nil
-        c.cancelRead()
+        t.withConnection { c in
+            c.readerRef = nil
+            c.cancelRead()
+        }
     }
 }

@@ -20,57 +20,10 @@ enum NgxAPI {
         injectAbort(lua)
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
-        installYieldingWrappers(lua)
+        installPrelude(lua)
         lua.pop()
         installPrint(lua)
         BuiltinModules.install(lua)
-    }
-
-    /// The API functions that may wait, as Lua wrappers over their Swift halves: the Swift half either
-    /// returns its results at once, or parks the thread and returns the yield sentinel; the wrapper then
-    /// yields (with the `coroutine.yield` captured here, before any user code) and, once resumed, fetches the
-    /// results inside the running coroutine. So the loop never pushes a value onto a parked coroutine.
-    static let wrappers = """
-        local ngx, YIELD, results, yield = ...
-        local receive, print, say, wait_next_request, sleep, exit =
-          ngx.receive, ngx.print, ngx.say, ngx.wait_next_request, ngx.sleep, ngx.exit
-        ngx.receive = function(...)
-          local a, b, c = receive(...)
-          if a == YIELD then yield() return results() end
-          return a, b, c
-        end
-        ngx.print = function(...)
-          local a, b = print(...)
-          if a == YIELD then yield() return results() end
-          return a, b
-        end
-        ngx.say = function(...)
-          local a, b = say(...)
-          if a == YIELD then yield() return results() end
-          return a, b
-        end
-        ngx.wait_next_request = function()
-          if wait_next_request() == YIELD then yield() return results() end
-        end
-        ngx.sleep = function(...)
-          if sleep(...) == YIELD then yield() return results() end
-        end
-        ngx.exit = function(...)
-          exit(...)
-          yield()
-        end
-        """
-
-    /// Replaces the yielding functions of the `ngx` table on top of the stack by their Lua wrappers.
-    static func installYieldingWrappers(_ lua: Lua) {
-        guard lua.load(wrappers, chunkName: "=ngx") else { fatalError("ngx wrappers: \(lua.string(-1) ?? "?")") }
-        lua.pushValue(at: -2)
-        pushYieldSentinel(lua)
-        lua.push(ngxResults)
-        lua.getGlobal("coroutine")
-        lua.getField(-1, "yield")
-        lua.remove(at: -2)
-        if let message = lua.pcallTraceback(nargs: 4, nresults: 0) { fatalError("ngx wrappers: \(message)") }
     }
 
     /// The light userdata a Swift half returns to mean "yield, then fetch the results".
@@ -83,8 +36,8 @@ enum NgxAPI {
         let lua = Lua(L!)
         guard let current = NgxRuntime.current else { return 0 }
         return current._withUnsafeGuaranteedRef { t in
-            guard let s = t.resultOf else { return 0 }
-            t.resultOf = nil
+            guard t.resultsPending, let s = t.suspension else { return 0 }
+            t.resultsPending = false
             return s.results(t, lua)
         }
     }

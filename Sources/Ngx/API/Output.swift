@@ -25,7 +25,7 @@ extension NgxAPI {
     @inline(__always)
     static func output(_ lua: Lua, _ t: LuaThread, newline: Bool, name: StaticString) -> Int32 {
         let c = t.session.connection
-        let limit = t.runtime.sendLimit
+        let limit = c.sendLimit
         let own = t.owns(lua.L)
         if !own && c.output.readable >= limit && !c.outputClosed {
             // A user coroutine cannot wait for the client: nothing more is buffered, the seed's non-blocking answer.
@@ -36,7 +36,7 @@ extension NgxAPI {
                 return 2
             }
         }
-        if !c.output.isAllocated { c.output = t.runtime.pool.take() }
+        if !c.output.isAllocated { c.output = c.pool.pointee.take() }
         let before = c.output.readable  // not an index: growing the buffer may move the bytes to its front
         let argc = lua.top
         var i: Int32 = 1
@@ -66,7 +66,7 @@ extension NgxAPI {
                 && lua_isyieldable(lua.L) != 0
             {
                 t.waitA = bytes
-                c.writer = t
+                c.writerRef = Unmanaged.passUnretained(t)
                 return t.suspend(on: PrintWait.self)
             }
         }
@@ -160,8 +160,8 @@ extension NgxAPI {
 enum PrintWait: Suspension {
     static func ready(_ t: LuaThread) {
         let c = t.session.connection
-        if c.closed || c.outputClosed || c.output.readable < t.runtime.sendLimit {
-            c.writer = nil
+        if c.closed || c.outputClosed || c.output.readable < c.sendLimit {
+            c.writerRef = nil
             t.wake()
         }
     }
@@ -178,5 +178,5 @@ enum PrintWait: Suspension {
         return NgxAPI.pushWriteResult(c, t.waitA, lua)
     }
 
-    static func cancel(_ t: LuaThread) { t.session.connection.writer = nil }
+    static func cancel(_ t: LuaThread) { t.session.connection.writerRef = nil }
 }

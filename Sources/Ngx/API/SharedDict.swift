@@ -127,16 +127,34 @@ extension NgxAPI {
                 result = dict.store(key, nil, mode: mode, safe: safe, now: dictNow)
             case .number:
                 result = dict.store(
-                    key, .number(lua.toNumber(3)!), exptime: exptime, flags: flags, mode: mode, safe: safe,
-                    now: dictNow)
+                    key,
+                    .number(lua.toNumber(3)!),
+                    exptime: exptime,
+                    flags: flags,
+                    mode: mode,
+                    safe: safe,
+                    now: dictNow
+                )
             case .boolean:
                 result = dict.store(
-                    key, .boolean(lua.toBool(3)), exptime: exptime, flags: flags, mode: mode, safe: safe,
-                    now: dictNow)
+                    key,
+                    .boolean(lua.toBool(3)),
+                    exptime: exptime,
+                    flags: flags,
+                    mode: mode,
+                    safe: safe,
+                    now: dictNow
+                )
             case .string:
                 result = dict.store(
-                    key, .string(lua.bytes(3)!), exptime: exptime, flags: flags, mode: mode, safe: safe,
-                    now: dictNow)
+                    key,
+                    .string(lua.bytes(3)!),
+                    exptime: exptime,
+                    flags: flags,
+                    mode: mode,
+                    safe: safe,
+                    now: dictNow
+                )
             default:
                 return lua.error(NgxStrings.badValueType(2, fn, lua.typeName(at: 3)))
             }

@@ -16,7 +16,7 @@ extension NgxAPI {
         guard sec >= 0 else { return lua.error(NgxStrings.sleepNegative) }  // also NaN
         let ms = sec < 1e15 ? Int64((sec * 1000).rounded()) : Int64(1) << 50  // math.huge: "forever"
         return withThread(lua, yielding: true) { t in
-            t.runtime.loop.arm(t, afterMs: ms)
+            t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: ms) }
             return t.suspend(on: SleepWait.self)
         }
     }
@@ -27,5 +27,5 @@ enum SleepWait: Suspension {
     static func ready(_ t: LuaThread) {}
     static func timedOut(_ t: LuaThread) { t.wake() }
     static func results(_ t: LuaThread, _ lua: Lua) -> Int32 { 0 }
-    static func cancel(_ t: LuaThread) { t.runtime.loop.cancel(t) }
+    static func cancel(_ t: LuaThread) { t.loopRef._withUnsafeGuaranteedRef { $0.cancel(t) } }
 }

@@ -20,7 +20,7 @@ extension Connection {
         while input.readable < want {
             if eof || closed { return .closed }
             if !readable { return .wait }
-            if !input.isAllocated { input = runtime.pool.take() }
+            if !input.isAllocated { input = pool.pointee.take() }
             if input.writable == 0 && !input.reserve(min(want - input.readable, max(input.capacity, 4096))) {
                 eof = true
                 readError = ENOMEM
@@ -47,18 +47,18 @@ extension Connection {
 
     /// Returns the input buffer to the pool once it holds nothing.
     @inline(__always) func releaseInputIfEmpty() {
-        if input.readable == 0 && input.isAllocated { runtime.pool.give(&input) }
+        if input.readable == 0 && input.isAllocated { pool.pointee.give(&input) }
     }
 
     // MARK: output
 
     @inline(__always) func releaseOutputIfEmpty() {
-        if output.readable == 0 && output.isAllocated { runtime.pool.give(&output) }
+        if output.readable == 0 && output.isAllocated { pool.pointee.give(&output) }
     }
 
     /// Appends printed bytes to the output (taking a pooled buffer when it had none).
     @inline(__always) func append(_ p: UnsafeRawPointer, _ n: Int) {
-        if !output.isAllocated { output = runtime.pool.take() }
+        if !output.isAllocated { output = pool.pointee.take() }
         output.append(p, n)
     }
 
@@ -66,7 +66,7 @@ extension Connection {
     func flush() {
         guard output.readable > 0 else { return }
         if outputClosed || closed {
-            runtime.pool.give(&output)
+            pool.pointee.give(&output)
             return
         }
         if writable { flushOutput() } else if !hasWriteTimerArmed { armWriteTimer() }
@@ -89,7 +89,7 @@ extension Connection {
             }
         }
         if output.readable == 0 || outputClosed {
-            runtime.pool.give(&output)
+            pool.pointee.give(&output)
             cancelWriteTimer()
         } else if progressed || !hasWriteTimerArmed {
             armWriteTimer()
@@ -101,7 +101,7 @@ extension Connection {
         writable = false
         if !watchingWrite {
             watchingWrite = true
-            runtime.loop.modify(fd, events: Connection.readEvents | Events.write)
+            loopRef._withUnsafeGuaranteedRef { $0.modify(fd, events: Connection.readEvents | Events.write) }
         }
     }
 
@@ -121,15 +121,15 @@ extension Connection {
     /// closes, `lingering_timeout` passes without bytes, or `lingering_time` passes in all.
     func startLingering() {
         state = .lingering
-        runtime.pool.give(&input)
+        pool.pointee.give(&input)
         _ = shutdown(fd, Int32(SHUT_WR))
-        lingerDeadline = runtime.loop.now + linger.timeMs
+        lingerDeadline = loopRef._withUnsafeGuaranteedRef { $0.now } + linger.timeMs
         lingerRead()
     }
 
     func lingerRead() {
-        var scratch = runtime.pool.take()
-        defer { runtime.pool.give(&scratch) }
+        var scratch = pool.pointee.take()
+        defer { pool.pointee.give(&scratch) }
         while readable {
             switch Sys.read(fd, scratch.writePointer, scratch.writable) {
             case .bytes(let n):
@@ -141,7 +141,7 @@ extension Connection {
                 return
             }
         }
-        let left = lingerDeadline - runtime.loop.now
+        let left = lingerDeadline - loopRef._withUnsafeGuaranteedRef { $0.now }
         if left <= 0 {
             close()
         } else {

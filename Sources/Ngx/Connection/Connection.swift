@@ -25,6 +25,11 @@ extension ConnectionOwner {
 final class Connection: EventHandler {
     let fd: Int32
     unowned(unsafe) let runtime: NgxRuntime
+    /// The runtime's buffer pool and print limit, copied so the hot path reads them without touching it.
+    let pool: UnsafeMutablePointer<BufferPool>
+    let sendLimit: Int
+    /// The loop, reached without reference counting.
+    let loopRef: Unmanaged<EventLoop>
     unowned(unsafe) var owner: ConnectionOwner?
     /// Bytes read and not yet consumed (a pooled buffer while non-empty).
     var input = ByteBuffer()
@@ -45,10 +50,22 @@ final class Connection: EventHandler {
     /// send_timeout passed with output unsent.
     var sendTimedOut = false
     private(set) var closed = false
-    /// The thread waiting on each side.
-    unowned(unsafe) var reader: LuaThread?
-    unowned(unsafe) var writer: LuaThread?
-    var sendTimeoutMs: Int64
+    /// The thread waiting on each side (unmanaged: the session owns its threads; no reference counting).
+    var readerRef: Unmanaged<LuaThread>?
+    var writerRef: Unmanaged<LuaThread>?
+    var reader: LuaThread? {
+        get { readerRef?.takeUnretainedValue() }
+        set { readerRef = newValue.map { Unmanaged.passUnretained($0) } }
+    }
+    var writer: LuaThread? {
+        get { writerRef?.takeUnretainedValue() }
+        set { writerRef = newValue.map { Unmanaged.passUnretained($0) } }
+    }
+    var sendTimeoutMs: Int64 {
+        get { Int64(sendTimeout32) }
+        set { sendTimeout32 = Int32(clamping: newValue) }
+    }
+    private var sendTimeout32: Int32
     private var writeTimer: WriteTimer?
     /// Counters of the current light session (the access log's `$bytes_sent`, `$bytes_received`).
     var bytesSent = 0
@@ -70,7 +87,10 @@ final class Connection: EventHandler {
     init(fd: Int32, runtime: NgxRuntime, sendTimeoutMs: Int64) {
         self.fd = fd
         self.runtime = runtime
-        self.sendTimeoutMs = sendTimeoutMs
+        sendTimeout32 = Int32(clamping: sendTimeoutMs)
+        pool = runtime.pool
+        sendLimit = runtime.sendLimit
+        loopRef = Unmanaged.passUnretained(runtime.loop)
         super.init()
     }
 
@@ -86,10 +106,14 @@ final class Connection: EventHandler {
         guard !closed else { return }
         switch state {
         case .open:
-            if readable, let r = reader { r.suspensionReady() } else if peerClosed, reader == nil {
+            if readable, let r = readerRef {
+                r._withUnsafeGuaranteedRef { $0.suspensionReady() }
+            } else if peerClosed, readerRef == nil {
                 owner?.peerHungUpWhileNotRead(self)
             }
-            if let w = writer, output.readable < runtime.sendLimit || outputClosed { w.suspensionReady() }
+            if let w = writerRef, output.readable < sendLimit || outputClosed {
+                w._withUnsafeGuaranteedRef { $0.suspensionReady() }
+            }
         case .draining:
             if output.readable == 0 || outputClosed { drained() }
         case .lingering:
@@ -101,14 +125,17 @@ final class Connection: EventHandler {
     override func fire() {
         if state == .lingering {
             close()
-        } else if let r = reader {
-            r.suspensionTimedOut()
+        } else if let r = readerRef {
+            r._withUnsafeGuaranteedRef { $0.suspensionTimedOut() }
         }
     }
 
+    /// The loop's cached wall clock (ms).
+    @inline(__always) var wallMs: Int64 { loopRef._withUnsafeGuaranteedRef { $0.clock.wallMs } }
+
     /// Arms the read side's timer.
-    func armRead(_ ms: Int64) { runtime.loop.arm(self, afterMs: ms) }
-    func cancelRead() { runtime.loop.cancel(self) }
+    func armRead(_ ms: Int64) { loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: ms) } }
+    func cancelRead() { loopRef._withUnsafeGuaranteedRef { $0.cancel(self) } }
 
     // MARK: write side timer: send_timeout bounds unsent output in every state of the owner
 
@@ -116,13 +143,13 @@ final class Connection: EventHandler {
     func armWriteTimer() {
         let t = writeTimer ?? WriteTimer(self)
         writeTimer = t
-        runtime.loop.arm(t, afterMs: sendTimeoutMs)
+        loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: sendTimeoutMs) }
     }
 
     var hasWriteTimerArmed: Bool { writeTimer?.isArmed ?? false }
 
     func cancelWriteTimer() {
-        if let t = writeTimer { runtime.loop.cancel(t) }
+        if let t = writeTimer { loopRef._withUnsafeGuaranteedRef { $0.cancel(t) } }
     }
 
     /// send_timeout passed with output unsent: the client is gone for practical purposes. Logged as nginx
@@ -159,15 +186,15 @@ final class Connection: EventHandler {
     func close() {
         guard !closed else { return }
         closed = true
-        runtime.loop.cancel(self)
+        loopRef._withUnsafeGuaranteedRef { $0.cancel(self) }
         cancelWriteTimer()
-        runtime.loop.deregister(fd, closing: true)
+        loopRef._withUnsafeGuaranteedRef { $0.deregister(fd, closing: true) }
         Sys.close(fd)
-        runtime.pool.give(&input)
-        runtime.pool.give(&output)
+        pool.pointee.give(&input)
+        pool.pointee.give(&output)
         owner?.connectionClosed(self)
-        if let r = reader { r.suspensionReady() }
-        if let w = writer { w.suspensionReady() }
+        if let r = readerRef { r._withUnsafeGuaranteedRef { $0.suspensionReady() } }
+        if let w = writerRef { w._withUnsafeGuaranteedRef { $0.suspensionReady() } }
     }
 
     /// For log lines: the connection number and client/server context come from the owner.
@@ -188,6 +215,22 @@ final class WriteTimer: Timer {
 /// `lingering_close`, `lingering_time`, `lingering_timeout` of the server, in milliseconds.
 struct LingerSettings {
     var mode = LingeringClose.on
-    var timeMs: Int64 = 30_000
-    var timeoutMs: Int64 = 5_000
+    private var time32: Int32 = 30_000
+    private var timeout32: Int32 = 5_000
+    var timeMs: Int64 {
+        get { Int64(time32) }
+        set { time32 = Int32(clamping: newValue) }
+    }
+    var timeoutMs: Int64 {
+        get { Int64(timeout32) }
+        set { timeout32 = Int32(clamping: newValue) }
+    }
+
+    init() {}
+
+    init(mode: LingeringClose, timeMs: Int64, timeoutMs: Int64) {
+        self.mode = mode
+        self.timeMs = timeMs
+        self.timeoutMs = timeoutMs
+    }
 }

@@ -31,7 +31,7 @@ public final class AccessLogWriter {
         r.connection = s.number
         r.requests = s.requests
         r.startMs = s.requestStartMs
-        r.nowMs = s.runtime.loop.clock.wallMs
+        r.nowMs = s.nowWallMs
         r.bytesSent = s.bytesSent
         r.bytesReceived = s.bytesReceived
         if lines.usesServer, let listen = s.listen {

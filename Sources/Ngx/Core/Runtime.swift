@@ -40,8 +40,13 @@ public final class NgxRuntime {
     public let vm: LuaVM
     public let log: ErrorLog
     public let prefix: String
-    /// Buffers borrowed by connections while input or output is pending.
-    var pool = BufferPool()
+    /// Buffers borrowed by connections while input or output is pending (behind a pointer: reached from the
+    /// hot path with no reference counting).
+    let pool: UnsafeMutablePointer<BufferPool> = {
+        let p = UnsafeMutablePointer<BufferPool>.allocate(capacity: 1)
+        p.initialize(to: BufferPool())
+        return p
+    }()
     /// The thread whose coroutine is running, if any. Unmanaged and static so the API functions reach it
     /// without reference counting.
     nonisolated(unsafe) static var current: Unmanaged<LuaThread>?
@@ -179,7 +184,7 @@ public final class NgxRuntime {
         guard closingIdle else { return }
         stopping = true
         forEachSession { s in
-            if let t = s.thread, t.suspension == NextRequestWait.self { s.abort(drain: true) }
+            if let t = s.thread, t.parkedOn == NextRequestWait.self { s.abort(drain: true) }
         }
     }
 

@@ -18,16 +18,22 @@ final class Session: ConnectionOwner {
     /// Which of the server's `listen` addresses accepted this connection.
     let listenIndex: Int
     /// Copied from the server so the hot path reads them without reference counting.
-    unowned(unsafe) let accessLog: AccessLogWriter?
-    let keepaliveTimeout: Int?
-    let readTimeout: Int64
+    private let accessLogRef: Unmanaged<AccessLogWriter>?
+    /// keepalive_timeout in ms (-1: none) and read_timeout, 32-bit to keep the session small.
+    private let keepaliveMs: Int32
+    private let readTimeoutMs: Int32
+    var keepaliveTimeout: Int? { keepaliveMs < 0 ? nil : Int(keepaliveMs) }
+    var readTimeout: Int64 { Int64(readTimeoutMs) }
     /// The runtime outlives every session; unowned(unsafe) keeps reference counting off the hot path.
     unowned(unsafe) let runtime: NgxRuntime
     /// The VM its threads run in: the worker's, or a fresh one per connection with `lua_code_cache off`.
     let vm: LuaVM
     /// The metatable of its environment table (`{__index = _G}` of `vm`).
     let envMeta: Int32
+    /// Its client connection, alive as long as the session (`connectionRef` reaches it without reference
+    /// counting on the hot path).
     let connection: Connection
+    let connectionRef: Unmanaged<Connection>
     private(set) var thread: LuaThread?
     private(set) var ended = false
     /// Links in the runtime's list of live sessions (graceful stop walks it).
@@ -57,6 +63,7 @@ final class Session: ConnectionOwner {
     ) {
         self.envMeta = envMeta
         self.connection = connection
+        connectionRef = Unmanaged.passUnretained(connection)
         self.listenIndex = listenIndex
         self.number = number
         self.address = address
@@ -64,9 +71,9 @@ final class Session: ConnectionOwner {
         self.server = server
         self.runtime = runtime
         self.vm = vm
-        accessLog = server.accessLog
-        keepaliveTimeout = server.config.keepaliveTimeout
-        readTimeout = Int64(server.config.readTimeout)
+        accessLogRef = server.accessLog.map { Unmanaged.passUnretained($0) }
+        keepaliveMs = server.config.keepaliveTimeout.map { Int32(clamping: $0) } ?? -1
+        readTimeoutMs = Int32(clamping: server.config.readTimeout)
         requestStartMs = runtime.loop.clock.wallMs
         connection.owner = self
     }
@@ -78,6 +85,9 @@ final class Session: ConnectionOwner {
     var bytesSent: Int { connection.bytesSent + connection.output.readable }
     var bytesReceived: Int { connection.bytesReceived }
     var outputClosed: Bool { connection.outputClosed }
+
+    /// The loop's cached wall clock (ms), without reference counting.
+    @inline(__always) var nowWallMs: Int64 { connectionRef._withUnsafeGuaranteedRef { $0.wallMs } }
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
     var logContext: String {
@@ -150,9 +160,9 @@ final class Session: ConnectionOwner {
 
     /// Ends the light session: writes its access-log line and resets the per-request counters.
     func endRequest() {
-        accessLog?.write(session: self)
+        if let log = accessLogRef { log._withUnsafeGuaranteedRef { $0.write(session: self) } }
         requests += 1
-        requestStartMs = runtime.loop.clock.wallMs
+        requestStartMs = nowWallMs
         connection.bytesSent = -connection.output.readable
         connection.bytesReceived = 0
     }
@@ -161,7 +171,9 @@ final class Session: ConnectionOwner {
     private func end() {
         guard !ended else { return }
         ended = true
-        if bytesSent > 0 || bytesReceived > 0 || requests == 1 { accessLog?.write(session: self) }
+        if bytesSent > 0 || bytesReceived > 0 || requests == 1, let log = accessLogRef {
+            log._withUnsafeGuaranteedRef { $0.write(session: self) }
+        }
         runtime.sessionEnded(self)
     }
 

@@ -14,12 +14,26 @@ final class LuaThread: Timer {
     private(set) var co: OpaquePointer?
     private var ref: Int32 = -2
     unowned(unsafe) let runtime: NgxRuntime
-    /// The request context it serves.
-    unowned(unsafe) let session: Session
-    /// What it is parked on; nil while running or runnable.
+    /// The request context it serves (it owns the thread).
+    private let sessionRef: Unmanaged<Session>
+    var session: Session { sessionRef.takeUnretainedValue() }
+    /// The loop, reached without reference counting.
+    let loopRef: Unmanaged<EventLoop>
+    /// What it is parked on (`phase == .parked`), or was woken from while `resultsPending`.
     private(set) var suspension: (any Suspension.Type)?
-    /// The suspension it was woken from, whose `results` the coroutine asks for first.
-    var resultOf: (any Suspension.Type)?
+    private(set) var phase = Phase.running
+    /// The coroutine has been woken and has not yet asked for the wait's results.
+    var resultsPending = false
+
+    enum Phase: UInt8 {
+        case running
+        case parked
+        /// Woken from inside another running thread: resumes on the next iteration.
+        case wakePosted
+    }
+
+    /// The suspension it is parked on, if parked.
+    var parkedOn: (any Suspension.Type)? { phase == .parked ? suspension : nil }
     /// How the last wait ended.
     var outcome = WaitOutcome.ready
     /// Scratch for the suspension's arguments (`receive`'s total and at-least, `print`'s byte count).
@@ -30,15 +44,16 @@ final class LuaThread: Timer {
     private(set) var ended = false
     /// Requests served from already-buffered bytes since the last resume: past `budgetLimit` the thread
     /// yields the worker and runs again on the next iteration, so one pipelining client cannot starve others.
-    var budget = 0
-    static let budgetLimit = 32
-    var receiveBudget = 0
+    var budget: Int32 = 0
+    static let budgetLimit: Int32 = 32
+    var receiveBudget: Int32 = 0
     /// The same for receives satisfied at once (several per request).
-    static let receiveBudgetLimit = 256
+    static let receiveBudgetLimit: Int32 = 256
 
     init(runtime: NgxRuntime, session: Session) {
         self.runtime = runtime
-        self.session = session
+        sessionRef = Unmanaged.passUnretained(session)
+        loopRef = Unmanaged.passUnretained(runtime.loop)
         super.init()
     }
 
@@ -89,29 +104,40 @@ final class LuaThread: Timer {
     /// Records the suspension without touching the coroutine's stack.
     func park(on s: any Suspension.Type) {
         suspension = s
+        phase = .parked
+        resultsPending = false
         outcome = .ready
     }
 
     /// What its suspension waits for may have happened (called by the connection side it waits on).
-    @inline(__always) func suspensionReady() { suspension?.ready(self) }
+    @inline(__always) func suspensionReady() { if phase == .parked { suspension?.ready(self) } }
     /// The timer of the side it waits on passed.
-    @inline(__always) func suspensionTimedOut() { suspension?.timedOut(self) }
+    @inline(__always) func suspensionTimedOut() { if phase == .parked { suspension?.timedOut(self) } }
 
-    /// The thread's own timer (a sleep, a posted run) fired.
-    override func fire() { suspension?.timedOut(self) }
+    /// The thread's own timer (a sleep, a posted run, a posted wake-up) fired.
+    override func fire() {
+        switch phase {
+        case .parked: suspension?.timedOut(self)
+        case .wakePosted: resumeWoken()
+        case .running: break
+        }
+    }
 
     /// Ends the wait and resumes the coroutine; its wrapper then fetches the results. From inside another
     /// running thread the resume is posted to the next iteration instead of nesting.
     func wake() {
-        guard let s = suspension, !ended else { return }
+        guard phase == .parked, !ended else { return }
         if NgxRuntime.current != nil {
-            suspension = PostedWakeWait.self
-            resultOf = s
-            runtime.loop.arm(self, afterMs: 0)
+            phase = .wakePosted
+            loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: 0) }
             return
         }
-        suspension = nil
-        resultOf = s
+        resumeWoken()
+    }
+
+    private func resumeWoken() {
+        phase = .running
+        resultsPending = true
         resume()
     }
 
@@ -130,11 +156,11 @@ final class LuaThread: Timer {
             if exiting {
                 end()
             } else {
-                if suspension == nil {  // a bare coroutine.yield(): run again on the next iteration
+                if phase != .parked {  // a bare coroutine.yield(): run again on the next iteration
                     park(on: PostedWait.self)
-                    runtime.loop.arm(self, afterMs: 0)
+                    loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: 0) }
                 }
-                session.threadYielded(self)
+                withConnection { $0.flush() }  // what it printed goes out now
             }
         case 0:
             end()
@@ -161,9 +187,10 @@ final class LuaThread: Timer {
     func end() {
         guard !ended else { return }
         ended = true
-        suspension?.cancel(self)
+        if phase == .parked { suspension?.cancel(self) }
         suspension = nil
-        runtime.loop.cancel(self)
+        phase = .running
+        loopRef._withUnsafeGuaranteedRef { $0.cancel(self) }
         if ref != -2 {
             session.vm.lua.unref(ref)
             ref = -2
@@ -172,26 +199,14 @@ final class LuaThread: Timer {
         session.threadEnded(self)
     }
 
+    /// Runs `body` with the session's client connection, without reference counting (the hot path).
+    @inline(__always) func withConnection<R>(_ body: (Connection) -> R) -> R {
+        sessionRef._withUnsafeGuaranteedRef { $0.connectionRef._withUnsafeGuaranteedRef(body) }
+    }
+
+    /// Runs `body` with the session, without reference counting.
+    @inline(__always) func withSession<R>(_ body: (Session) -> R) -> R { sessionRef._withUnsafeGuaranteedRef(body) }
+
     /// Whether `L` is this thread's own coroutine (yielding APIs refuse user coroutines).
     @inline(__always) func owns(_ L: OpaquePointer) -> Bool { co == L }
-}
-
-/// A wake-up posted from inside another running thread: it resumes on the next iteration.
-enum PostedWakeWait: Suspension {
-    static func ready(_ t: LuaThread) {}
-    static func timedOut(_ t: LuaThread) {
-        let s = t.resultOf
-        t.wakePosted(s)
-    }
-    static func results(_ t: LuaThread, _ lua: Lua) -> Int32 { 0 }
-    static func cancel(_ t: LuaThread) { t.runtime.loop.cancel(t) }
-}
-
-extension LuaThread {
-    /// Completes a posted wake-up: resumes with the original suspension's results.
-    fileprivate func wakePosted(_ original: (any Suspension.Type)?) {
-        suspension = nil
-        resultOf = original
-        resume()
-    }
 }

@@ -32,11 +32,11 @@ enum PostedWait: Suspension {
     static func ready(_ t: LuaThread) { t.wake() }
     static func timedOut(_ t: LuaThread) { t.wake() }
     static func results(_ t: LuaThread, _ lua: Lua) -> Int32 { 0 }
-    static func cancel(_ t: LuaThread) { t.runtime.loop.cancel(t) }
+    static func cancel(_ t: LuaThread) { t.loopRef._withUnsafeGuaranteedRef { $0.cancel(t) } }
 
     /// Parks `t` (from its running API function) until the next iteration.
     static func post(_ t: LuaThread) -> Int32 {
-        t.runtime.loop.arm(t, afterMs: 0)
+        t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: 0) }
         return t.suspend(on: PostedWait.self)
     }
 }

@@ -1,0 +1,210 @@
+import LuaKit
+
+/// The Lua layer over the Swift API, installed in every VM before any user code runs:
+/// - the yielding functions as wrappers over their Swift halves: the Swift half returns its results at once,
+///   or parks the thread and returns the yield sentinel; the wrapper then yields (with the `coroutine.yield`
+///   captured here) and, once resumed, fetches the results inside the running coroutine — the loop never
+///   pushes a value onto a parked coroutine;
+/// - the hot path over `FastPath`'s FFI entry points, so a handler's loop runs in LuaJIT traces: a receive
+///   whose bytes are buffered, a print/say of strings and numbers under the output limit, a
+///   wait_next_request whose next bytes are there, `ngx.now/time/update_time`. Everything else (bad
+///   arguments, waits, failures) takes the classic path, which raises and returns exactly as before.
+extension NgxAPI {
+    static let prelude = """
+        local ngx, YIELD, results, yield, park_next, fast = ...
+        local ffi = require "ffi"
+        local type, tostring, select, floor = type, tostring, select, math.floor
+        local ffi_string, ffi_copy, cast = ffi.string, ffi.copy, ffi.cast
+        local C_receive = cast("int (*)(double, double)", fast[1])
+        local C_consume = cast("void (*)(int)", fast[2])
+        local C_output = cast("char *(*)(long)", fast[3])
+        local C_next = cast("int (*)(void)", fast[4])
+        local C_now = cast("double (*)(void)", fast[5])
+        local C_update_time = cast("void (*)(void)", fast[6])
+        local received = cast("const char **", fast[7])
+        local receive, print, say, wait_next_request, sleep, exit =
+          ngx.receive, ngx.print, ngx.say, ngx.wait_next_request, ngx.sleep, ngx.exit
+
+        -- The classic paths are tail-called small functions: a parked thread's stack holds their frame, not
+        -- the fast path's, and stays within the coroutine's first stack allocation.
+        local function slow3(f, ...)
+          local a, b, c = f(...)
+          if a == YIELD then yield() return results() end
+          return a, b, c
+        end
+
+        ngx.receive = function(...)
+          local total, at_least = ...
+          if type(total) == "number" and select("#", ...) <= 2 then
+            local tal = type(at_least)
+            if tal == "number" or tal == "nil" then
+              local n = C_receive(total, at_least or total)
+              if n >= 0 then
+                local s = ffi_string(received[0], n)
+                C_consume(n)
+                return s
+              end
+            end
+          end
+          return slow3(receive, ...)
+        end
+
+        local function str(v)
+          local t = type(v)
+          if t == "string" then return v end
+          if t == "number" then return tostring(v) end
+          return nil
+        end
+
+        -- Appends up to four string or number arguments (and a newline): their byte count, or nil.
+        local function out(nl, n, a, b, c, d)
+          if n > 4 then return nil end
+          local la, lb, lc, ld = 0, 0, 0, 0
+          if n >= 1 then a = str(a) if a == nil then return nil end la = #a end
+          if n >= 2 then b = str(b) if b == nil then return nil end lb = #b end
+          if n >= 3 then c = str(c) if c == nil then return nil end lc = #c end
+          if n >= 4 then d = str(d) if d == nil then return nil end ld = #d end
+          local len = la + lb + lc + ld + nl
+          local p = C_output(len)
+          if p == nil then return nil end
+          if la > 0 then ffi_copy(p, a, la) end
+          if lb > 0 then ffi_copy(p + la, b, lb) end
+          if lc > 0 then ffi_copy(p + la + lb, c, lc) end
+          if ld > 0 then ffi_copy(p + la + lb + lc, d, ld) end
+          if nl == 1 then p[len - 1] = 10 end
+          return len
+        end
+
+        ngx.print = function(...)
+          local len = out(0, select("#", ...), ...)
+          if len then return len, "ok" end
+          return slow3(print, ...)
+        end
+
+        ngx.say = function(...)
+          local len = out(1, select("#", ...), ...)
+          if len then return len, "ok" end
+          return slow3(say, ...)
+        end
+
+        local function park(r)
+          if r < 0 then r = wait_next_request() else r = park_next(r) end
+          if r == YIELD then yield() return results() end
+        end
+
+        ngx.wait_next_request = function()
+          local r = C_next()
+          if r == 0 then return end
+          return park(r)
+        end
+
+        ngx.sleep = function(...)
+          if sleep(...) == YIELD then yield() return results() end
+        end
+
+        ngx.exit = function(...)
+          exit(...)
+          yield()
+        end
+
+        -- ngx.shared.DICT: get, set and incr of string keys over the FFI; everything else, the classic methods.
+        local meta = debug.getregistry()["tcplua.shared_dict"]
+        if meta then
+          ffi.cdef[[typedef struct { double number; const char *bytes; int32_t len; uint32_t flags;
+                                     int32_t forcible; int32_t error; } tl_dict_result;]]
+          local D_get = cast("int (*)(void *, const char *, int, tl_dict_result *)", fast[8])
+          local D_set = cast("int (*)(void *, const char *, int, int, const char *, int, double, double, double, "
+            .. "tl_dict_result *)", fast[9])
+          local D_incr = cast("int (*)(void *, const char *, int, double, int, double, tl_dict_result *)", fast[10])
+          local res = ffi.new("tl_dict_result")
+          local ERR = { "exists", "not found", "no memory", "not a number", "value not a list" }
+          local methods = meta.__index
+          local get, set, incr = methods.get, methods.set, methods.incr
+
+          -- Each dictionary's zone as a cdata pointer, made once (a light userdata cannot be converted to a
+          -- pointer inside a trace).
+          local zones = setmetatable({}, { __mode = "k" })
+          local function zone_key(self, key)
+            if type(self) ~= "table" or type(key) ~= "string" then return nil end
+            local kl = #key
+            if kl == 0 or kl > 65535 then return nil end
+            local zone = zones[self]
+            if zone == nil then
+              local z = rawget(self, 1)
+              if type(z) ~= "userdata" then return nil end
+              zone = cast("void *", z)
+              zones[self] = zone
+            end
+            return zone, kl
+          end
+
+          methods.get = function(self, key, ...)
+            local zone, kl = zone_key(self, key)
+            if zone then
+              local k = D_get(zone, key, kl, res)
+              if k >= 0 then
+                local v
+                if k == 0 then return nil
+                elseif k == 1 then v = ffi_string(res.bytes, res.len)
+                elseif k == 2 then v = res.number
+                else v = k == 4 end
+                local flags = res.flags
+                if flags ~= 0 then return v, flags end
+                return v
+              end
+            end
+            return get(self, key, ...)
+          end
+
+          methods.set = function(self, key, value, exptime, flags, ...)
+            local zone, kl = zone_key(self, key)
+            local te, tf = type(exptime), type(flags)
+            if zone and (te == "nil" or te == "number") and (tf == "nil" or tf == "number") then
+              local tv, r = type(value), -1
+              if tv == "string" then
+                r = D_set(zone, key, kl, 1, value, #value, 0, exptime or 0, flags or 0, res)
+              elseif tv == "number" then
+                r = D_set(zone, key, kl, 2, "", 0, value, exptime or 0, flags or 0, res)
+              elseif tv == "boolean" then
+                r = D_set(zone, key, kl, 3, "", 0, value and 1 or 0, exptime or 0, flags or 0, res)
+              end
+              if r == 1 then return true, nil, res.forcible ~= 0 end
+              if r == 0 then return false, ERR[res.error], res.forcible ~= 0 end
+            end
+            return set(self, key, value, exptime, flags, ...)
+          end
+
+          methods.incr = function(self, key, n, init, init_ttl, ...)
+            local zone, kl = zone_key(self, key)
+            local ti = type(init)
+            if zone and type(n) == "number" and (ti == "nil" or ti == "number") and init_ttl == nil then
+              local r = D_incr(zone, key, kl, n, init and 1 or 0, init or 0, res)
+              if r == 1 then
+                if init == nil then return res.number end
+                return res.number, nil, res.forcible ~= 0
+              end
+              if r == 0 then return nil, ERR[res.error] end
+            end
+            return incr(self, key, n, init, init_ttl, ...)
+          end
+        end
+
+        ngx.now = function() return C_now() end
+        ngx.time = function() return floor(C_now()) end
+        ngx.update_time = function() C_update_time() end
+        """
+
+    /// Installs the Lua layer over the `ngx` table on top of the stack. Inside `LuaVM.protected`.
+    static func installPrelude(_ lua: Lua) {
+        guard lua.load(prelude, chunkName: "=ngx") else { fatalError("ngx prelude: \(lua.string(-1) ?? "?")") }
+        lua.pushValue(at: -2)
+        pushYieldSentinel(lua)
+        lua.push(ngxResults)
+        lua.getGlobal("coroutine")
+        lua.getField(-1, "yield")
+        lua.remove(at: -2)
+        lua.push(ngxParkNextRequest)
+        FastPath.push(lua)
+        if let message = lua.pcallTraceback(nargs: 6, nresults: 0) { fatalError("ngx prelude: \(message)") }
+    }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""User-space instructions per request, counted by valgrind's callgrind: W1 (framed echo, 64 B) on 10
+connections, over N requests after a warm-up, for tcplua (release build, `master_process off`) and the C floor.
+Instruction counts do not depend on what the rest of the machine is doing, so they compare builds exactly.
+
+    python3 bench/callgrind.py [--requests 20000] [--binary PATH ...] [--access-log on|off|both] [--no-floor]
+"""
+import argparse
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not listen")
+
+
+def drive(port, requests, conns=10, payload=64):
+    """`requests` framed-echo round trips spread over `conns` connections, one in flight per connection."""
+    frame = struct.pack(">I", payload) + b"x" * payload
+    socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(conns)]
+    for s in socks:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.settimeout(30)
+    for i in range(requests):
+        s = socks[i % conns]
+        s.sendall(frame)
+        got = 0
+        while got < len(frame):
+            b = s.recv(65536)
+            if not b:
+                raise RuntimeError("server closed")
+            got += len(b)
+    for s in socks:
+        s.close()
+
+
+def count(cmd, port, requests, env=None):
+    """Runs `cmd` under callgrind, warms it up, and returns instructions per request of the measured part."""
+    out = tempfile.mkdtemp(prefix="tcplua-callgrind-")
+    vg = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p", "--dump-instr=no"]
+    proc = subprocess.Popen(vg + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        wait_port(port, proc)
+        drive(port, 2000)
+        subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True)
+        drive(port, requests)
+        subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    dumps = sorted(pathlib.Path(out).glob("cg.*.1"))
+    if not dumps:
+        raise RuntimeError("no callgrind dump")
+    text = dumps[-1].read_text(errors="replace")
+    m = re.search(r"^(?:summary|totals):\s+(\d+)", text, re.M)
+    shutil.rmtree(out, ignore_errors=True)
+    return int(m.group(1)) / requests
+
+
+SHDICT_LUA = 'local d = ngx.shared.bench d:incr("n", 1, 0) d:get("n") d:set("last", body)'
+
+
+def tcplua_cmd(binary, port, access_log, shdict=False):
+    prefix = pathlib.Path(tempfile.mkdtemp(prefix="tcplua-callgrind-prefix-"))
+    (prefix / "conf").mkdir()
+    (prefix / "logs").mkdir()
+    conf = (BENCH / "tcplua" / "tcplua.conf").read_text()
+    conf = conf.replace("master_process on;", "master_process off;")
+    for k, v in {"PORT": str(port), "WORKERS": "1", "WORKLOAD_LUA": SHDICT_LUA if shdict else "",
+                 "SHDICT": "lua_shared_dict bench 10m;" if shdict else "",
+                 "ACCESS_LOG": "" if access_log else "access_log off;"}.items():
+        conf = conf.replace("$" + k, v)
+    (prefix / "conf" / "tcplua.conf").write_text(conf)
+    # valgrind 3.19 cannot read Swift 6.3's DWARF: count a copy without debug info.
+    stripped = prefix / "tcplua"
+    shutil.copy(binary, stripped)
+    subprocess.run(["strip", "--strip-debug", str(stripped)], check=True)
+    return [str(stripped), "-p", str(prefix) + "/", "-c", "conf/tcplua.conf"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--requests", type=int, default=20000)
+    ap.add_argument("--binary", action="append", help="tcplua binaries to count (default: the release build)")
+    ap.add_argument("--access-log", choices=["on", "off", "both"], default="both")
+    ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--shdict", action="store_true", help="also count W5 (W1 + incr+get+set per request)")
+    args = ap.parse_args()
+    binaries = args.binary or [str(ROOT / ".build" / "release" / "tcplua")]
+    logs = {"on": [True], "off": [False], "both": [False, True]}[args.access_log]
+    print(f"user-space instructions per request, W1 (64 B framed echo), {args.requests} requests on 10 connections")
+    if not args.no_floor:
+        port = free_port()
+        n = count([str(BENCH / "out" / "echo_floor"), str(port)], port, args.requests)
+        print(f"  C floor: {n:,.0f}")
+    for b in binaries:
+        for log in logs:
+            port = free_port()
+            n = count(tcplua_cmd(b, port, log), port, args.requests)
+            print(f"  tcplua {b} (access log {'on' if log else 'off'}): {n:,.0f}")
+        if args.shdict:
+            port = free_port()
+            n = count(tcplua_cmd(b, port, False, shdict=True), port, args.requests)
+            print(f"  tcplua {b} W5 (shared dict incr+get+set, access log off): {n:,.0f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

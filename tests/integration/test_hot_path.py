@@ -1,0 +1,92 @@
+"""The hot path runs in LuaJIT traces: the bench's framed-echo handler, 20,000 requests, with LuaJIT's trace
+events attached. A trace must be recorded for the handler's loop, and no trace may abort inside tcplua's own
+Lua layer (the `=ngx` chunk: an NYI or a classic C call would stop the trace there)."""
+import socket
+import struct
+
+from conftest import free_port
+
+CONF = r'''
+tcp {
+    access_log off;
+    init_by_lua_block {
+        netutil = require "netutil"
+        local jutil = require "jit.util"
+        events = {}
+        -- where wait_next_request parks the thread: the one place a classic call (and a yield) is expected
+        local park = ngx.wait_next_request
+        for i = 1, 10 do
+            local name, value = debug.getupvalue(ngx.wait_next_request, i)
+            if name == "park" then park = value end
+        end
+        local w = debug.getinfo(park, "S")
+        events[1] = "park " .. w.linedefined .. " " .. w.lastlinedefined
+        jit.attach(function(what, tr, func, pc, otr, oex)
+            local info = func and jutil.funcinfo(func, pc) or {}
+            local line = what .. " " .. tostring(tr) .. " " .. tostring(info.source) .. ":" .. tostring(info.currentline)
+                .. " " .. tostring(info.linedefined)
+            if what == "abort" then line = line .. " " .. tostring(otr) .. " " .. tostring(oex) end
+            events[#events + 1] = line
+        end, "trace")
+    }
+    server {
+        listen 127.0.0.1:$PORT;
+        process_by_lua_block {
+            local receive, print, wait, unpack = ngx.receive, ngx.print, ngx.wait_next_request, netutil.unpackint32
+            while true do
+                local head = receive(4)
+                if not head then return end
+                local body = receive(unpack(head))
+                if not body then return end
+                print(head, body)
+                wait()
+            end
+        }
+    }
+    server {
+        listen 127.0.0.1:$REPORT;
+        process_by_lua_block { ngx.print(table.concat(events, "\n")) }
+    }
+}
+'''
+
+
+def test_the_handler_loop_is_compiled_and_no_trace_aborts_in_the_ngx_layer(tcplua):
+    report = free_port()
+    s = tcplua(CONF.replace("$REPORT", str(report)))
+    frame = struct.pack(">I", 64) + b"x" * 64
+    socks = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(10)]
+    for i in range(20000):
+        c = socks[i % 10]
+        c.sendall(frame)
+        got = b""
+        while len(got) < len(frame):
+            got += c.recv(4096)
+        assert got == frame
+    for c in socks:
+        c.close()
+    r = socket.create_connection(("127.0.0.1", report))
+    text = b""
+    while True:
+        b = r.recv(65536)
+        if not b:
+            break
+        text += b
+    events = text.decode().splitlines()
+    started = {e.split()[1] for e in events if e.startswith("start ") and "process_by_lua" in e}
+    stopped = {e.split()[1] for e in events if e.startswith("stop ")}
+    assert started & stopped, f"no trace recorded for the handler's loop: {events}"
+    aborts = [e for e in events if e.startswith("abort ") and "=ngx" in e]
+    assert not aborts, aborts
+    # A trace starting inside the layer, other than at a function's entry, continues one that a call into
+    # classic C stopped (LuaJIT stitches around it): allowed only where wait_next_request parks the thread.
+    assert events[0].startswith("park ")
+    first, last = (int(x) for x in events[0].split()[1:3])
+    stitched = []
+    for e in events:
+        parts = e.split()
+        if parts[0] == "start" and parts[2].startswith("=ngx:"):
+            line, defined = int(parts[2].split(":")[1]), int(parts[3])
+            if line != defined and not first <= line <= last:
+                stitched.append(e)
+    assert not stitched, f"traces stopped by a C call in the ngx layer: {stitched}"
