@@ -5,13 +5,18 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := libluajit2-5.1-dev lua-cjson pkg-config gcc
+APT_PACKAGES := libluajit2-5.1-dev lua-cjson pkg-config gcc libpcre2-dev
+# Real servers the cosocket tests drive through Debian's Lua client libraries.
+TEST_PACKAGES := redis-server memcached dnsmasq-base
+# Debian's pure-Lua cosocket clients, unpacked (not installed: they depend on nginx-extras) for the tests.
+LUA_DEBS := lua-nginx-redis lua-nginx-memcached lua-nginx-dns
+LUA_DEPS := .deps/lua
 # The benchmark peers; `make test` checks their configs too, so it installs them as well.
 BENCH_PACKAGES := haproxy nginx libnginx-mod-http-lua valgrind
 BIN_RELEASE := .build/release/tcplua
 BIN_DEBUG := .build/debug/tcplua
 
-.PHONY: deps bench-deps apt build release run test unit integration bench bench-instructions bench-tools clean
+.PHONY: deps bench-deps test-deps lua-deps apt build release run test unit integration bench bench-instructions bench-tools clean
 
 ## Installs the Debian packages and the Python test runner when missing.
 deps:
@@ -20,6 +25,19 @@ deps:
 bench-deps:
 	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES) $(BENCH_PACKAGES)"
 	@$(PYTHON) -c "import pytest" 2>/dev/null || $(PYTHON) -m pip install -q pytest
+
+test-deps:
+	@$(MAKE) --no-print-directory apt PACKAGES="$(TEST_PACKAGES)"
+	@$(MAKE) --no-print-directory lua-deps
+
+## Fetches Debian's lua-nginx-* client libraries with `apt-get download` and unpacks them into .deps/lua.
+lua-deps:
+	@if [ ! -f $(LUA_DEPS)/nginx/redis.lua ] || [ ! -f $(LUA_DEPS)/nginx/memcached.lua ] || \
+	    [ ! -f $(LUA_DEPS)/nginx/dns/resolver.lua ]; then \
+		rm -rf .deps/debs && mkdir -p .deps/debs $(LUA_DEPS) && cd .deps/debs && \
+		{ apt-get download $(LUA_DEBS) >/dev/null 2>&1 || { apt-get update -qq && apt-get download $(LUA_DEBS); }; } && \
+		for f in *.deb; do dpkg -x $$f root; done && cp -r root/usr/share/lua/5.1/nginx ../lua/; \
+	fi
 
 apt:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -40,14 +58,14 @@ run: release
 	mkdir -p examples/seed/logs
 	$(BIN_RELEASE) -p examples/seed/ -c conf/tcplua.conf -g 'daemon off; error_log stderr info;'
 
-test: build bench-tools
+test: build bench-tools test-deps
 	$(SWIFT) test --skip-build 2>&1 | tail -n 40; test $${PIPESTATUS[0]} -eq 0
 	TCPLUA_BIN=$(abspath $(BIN_DEBUG)) $(PYTHON) -m pytest -q tests/integration
 
 unit: build
 	$(SWIFT) test --skip-build
 
-integration: build
+integration: build test-deps
 	TCPLUA_BIN=$(abspath $(BIN_DEBUG)) $(PYTHON) -m pytest -q tests/integration
 
 ## Compiles the load generator and the C floor server.

@@ -37,9 +37,12 @@ SHDICT_LUA = {
 
 class Workload:
     def __init__(self, key, title, payload=64, conns=50, per_request=False, idle=False, workers=1, pinned=True,
-                 shdict=False):
+                 shdict=False, proxy=False):
         self.key, self.title, self.payload, self.conns = key, title, payload, conns
         self.per_request, self.idle, self.workers, self.pinned, self.shdict = per_request, idle, workers, pinned, shdict
+        # P1: the server forwards each request to an upstream (the C floor, on CPU 1 beside the load generator).
+        self.proxy = proxy
+        self.upstream = 0
 
 
 WORKLOADS = [
@@ -49,6 +52,7 @@ WORKLOADS = [
     Workload("W4", "5,000 idle connections (bytes per connection)", conns=5000, idle=True),
     Workload("W5", "W1 + shared-dict incr+get+set per request", shdict=True),
     Workload("W6", "W1 with two workers/threads, unpinned", workers=2, pinned=False),
+    Workload("P1", "proxy: W1 forwarded to a pooled upstream (the C floor)", proxy=True),
 ]
 
 
@@ -178,9 +182,11 @@ class TCPLua(Peer):
     def command(self, w, port, prefix):
         (prefix / "conf").mkdir(exist_ok=True)
         (prefix / "logs").mkdir(exist_ok=True)
-        conf = fill(BENCH / "tcplua" / "tcplua.conf", PORT=port, WORKERS=w.workers,
+        template = "proxy.conf" if w.proxy else "tcplua.conf"
+        conf = fill(BENCH / "tcplua" / template, PORT=port, WORKERS=w.workers,
                     WORKLOAD_LUA=SHDICT_LUA["openresty"] if w.shdict else "",
-                    SHDICT="lua_shared_dict bench 10m;" if w.shdict else "", ACCESS_LOG=self.access_log)
+                    SHDICT="lua_shared_dict bench 10m;" if w.shdict else "", ACCESS_LOG=self.access_log,
+                    UPSTREAM=w.upstream)
         (prefix / "conf" / "tcplua.conf").write_text(conf)
         return [str(TCPLUA), "-p", str(prefix) + "/", "-c", "conf/tcplua.conf"]
 
@@ -201,6 +207,8 @@ class Floor(Peer):
     def unavailable(self, w):
         if w.shdict:
             return "no Lua, no shared dict"
+        if w.proxy:
+            return "the upstream itself"
         if w.workers > 1:
             return "single-threaded by design"
         return None
@@ -217,10 +225,24 @@ class HAProxy(Peer):
             return "HAProxy Lua has no shared dict"
         return None if shutil.which("haproxy") else "haproxy not installed"
 
+    template = "haproxy.cfg"
+    proxy_template = "proxy.cfg"
+
     def command(self, w, port, prefix):
         cfg = prefix / "haproxy.cfg"
-        cfg.write_text(fill(BENCH / "haproxy" / "haproxy.cfg", PORT=port, WORKERS=w.workers, BENCH=BENCH))
+        template = self.proxy_template if w.proxy else self.template
+        cfg.write_text(fill(BENCH / "haproxy" / template, PORT=port, WORKERS=w.workers, BENCH=BENCH,
+                            UPSTREAM=w.upstream))
         return ["haproxy", "-db", "-f", str(cfg)]
+
+
+class HAProxyNative(HAProxy):
+    """HAProxy's `mode tcp` proxy, no Lua: the limit P1 is measured against."""
+    name = "HAProxy native"
+    proxy_template = "native.cfg"
+
+    def unavailable(self, w):
+        return "P1 only" if not w.proxy else super().unavailable(w)
 
 
 class OpenResty(Peer):
@@ -232,8 +254,8 @@ class OpenResty(Peer):
 
     def command(self, w, port, prefix):
         (prefix / "tmp").mkdir(exist_ok=True)
-        conf = fill(BENCH / "openresty" / "nginx.conf", PORT=port, WORKERS=w.workers, PREFIX=prefix,
-                    WORKLOAD_LUA=SHDICT_LUA["openresty"] if w.shdict else "")
+        conf = fill(BENCH / "openresty" / ("proxy.conf" if w.proxy else "nginx.conf"), PORT=port, WORKERS=w.workers,
+                    PREFIX=prefix, WORKLOAD_LUA=SHDICT_LUA["openresty"] if w.shdict else "", UPSTREAM=w.upstream)
         (prefix / "nginx.conf").write_text(conf)
         return ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
 
@@ -255,7 +277,26 @@ def stop(proc):
 
 # ---- one measurement ------------------------------------------------------------------------------------
 
+def upstream_conns(port):
+    """Established connections to the upstream's port (P1: about the pool size, not the request count)."""
+    r = subprocess.run(["ss", "-Htn", "state", "established", f"( dport = :{port} )"], capture_output=True, text=True)
+    return len(r.stdout.splitlines())
+
+
 def run_once(peer, w, seconds, warmup):
+    if w.proxy:
+        w.upstream = free_port()
+        up = subprocess.Popen(["taskset", "-c", "1", str(FLOOR), str(w.upstream)], stdout=subprocess.DEVNULL)
+        try:
+            wait_listening(w.upstream, up)
+            r = run_proxied(peer, w, seconds, warmup)
+            return r
+        finally:
+            stop(up)
+    return run_proxied(peer, w, seconds, warmup)
+
+
+def run_proxied(peer, w, seconds, warmup):
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="tcplua-bench-") as tmp:
         prefix = pathlib.Path(tmp)
@@ -283,10 +324,14 @@ def run_once(peer, w, seconds, warmup):
             time.sleep(warmup)
             pids = tree(proc.pid)
             c0, t0 = cpu_ticks(pids), time.time()
-            time.sleep(seconds)
+            time.sleep(seconds / 2)
+            conns = upstream_conns(w.upstream) if w.proxy else None  # mid-run: the clients are all connected
+            time.sleep(seconds / 2)
             c1, t1 = cpu_ticks(pids), time.time()
             out = json.loads(g.communicate()[0])
             cpu_s = (c1 - c0) / CLK_TCK
+            if conns is not None:
+                out["upstream_conns"] = conns
             out["cpu_us"] = cpu_s * 1e6 / out["requests"] if out["requests"] else float("nan")
             out["busy"] = cpu_s / (t1 - t0)
             out["load"] = load
@@ -305,8 +350,9 @@ def cell(results, w):
     rps = [r["rps"] for r in results]
     med = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
     runs = "/".join(f"{x / 1000:.1f}k" for x in rps)
+    up = f"; {med['upstream_conns']} upstream conns" if "upstream_conns" in med else ""
     return (f"**{statistics.median(rps) / 1000:.1f}k rps** ({runs}); p50 {med['p50_us']} µs, p99 {med['p99_us']} µs; "
-            f"{statistics.median(r['cpu_us'] for r in results):.2f} µs CPU/req ({med['busy'] * 100:.0f}% core)")
+            f"{statistics.median(r['cpu_us'] for r in results):.2f} µs CPU/req ({med['busy'] * 100:.0f}% core){up}")
 
 
 def ratios(table, w):
@@ -319,7 +365,7 @@ def ratios(table, w):
         rps = statistics.median(x["rps"] / y["rps"] for x, y in zip(a, t))
         cpu = statistics.median(x["cpu_us"] / y["cpu_us"] for x, y in zip(a, t))
         parts.append(f"access log on: {rps:.2f}× rps, {cpu:.2f}× CPU/req of access_log off")
-    for name in ("C floor", "HAProxy Lua", "OpenResty Lua"):
+    for name in ("C floor", "HAProxy Lua", "OpenResty Lua", "HAProxy native"):
         p = table.get(name)
         if isinstance(p, str) or not p:
             continue
@@ -352,7 +398,7 @@ def main():
     ap.add_argument("--reps", type=int, help="runs per cell")
     ap.add_argument("--check", action="store_true", help="only check that the peer configs parse")
     args = ap.parse_args()
-    peers = [TCPLua(), TCPLuaAccessLog(), Floor(), HAProxy(), OpenResty()]
+    peers = [TCPLua(), TCPLuaAccessLog(), Floor(), HAProxy(), OpenResty(), HAProxyNative()]
     if args.check:
         return check(peers)
     reps, seconds, warmup = (1, 2, 1) if args.quick else (3, 10, 1)
@@ -399,12 +445,21 @@ def check(peers):
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         prefix = pathlib.Path(tmp)
+        p1 = next(x for x in WORKLOADS if x.proxy)
+        p1.upstream = 9
         checks = [("tcplua", TCPLua().command(w, 1, prefix) + ["-t", "-q"])]
+        checks.append(("tcplua proxy", TCPLua().command(p1, 1, prefix) + ["-t", "-q"]))
         if shutil.which("haproxy"):
             checks.append(("haproxy", ["haproxy", "-c", "-q", "-f", HAProxy().command(w, 1, prefix)[-1]]))
+            for peer in (HAProxy(), HAProxyNative()):
+                cfg = prefix / f"{peer.proxy_template}"
+                shutil.copy(peer.command(p1, 1, prefix)[-1], cfg)
+                checks.append((f"haproxy {peer.proxy_template}", ["haproxy", "-c", "-q", "-f", str(cfg)]))
         if NGINX_LUA.exists():
             cmd = OpenResty().command(w, 1, prefix)
             checks.append(("nginx", cmd + ["-t", "-q"]))
+            (prefix / "p1").mkdir()
+            checks.append(("nginx proxy", OpenResty().command(p1, 1, prefix / "p1") + ["-t", "-q"]))
         for name, cmd in checks:
             r = subprocess.run(cmd, capture_output=True, text=True)
             print(f"{name}: {'ok' if r.returncode == 0 else 'FAILED ' + r.stderr.strip()}")

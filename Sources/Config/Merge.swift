@@ -31,8 +31,9 @@ extension BuildState {
         c.keepaliveTimeout = s.keepaliveTimeout
         c.codeCache = s.codeCache ?? c.codeCache
         c.socketConnectTimeout = s.socketConnectTimeout ?? c.socketConnectTimeout
-        c.socketSendTimeout = s.socketSendTimeout ?? c.socketSendTimeout
-        c.socketReadTimeout = s.socketReadTimeout ?? c.socketReadTimeout
+        // The seed's cosockets default to `send_timeout`/`read_timeout`; `lua_socket_*` wins where given.
+        c.socketSendTimeout = s.socketSendTimeout ?? s.sendTimeout ?? c.socketSendTimeout
+        c.socketReadTimeout = s.socketReadTimeout ?? s.readTimeout ?? c.socketReadTimeout
         c.socketKeepaliveTimeout = s.socketKeepaliveTimeout ?? c.socketKeepaliveTimeout
         c.socketSendLowat = s.socketSendLowat ?? c.socketSendLowat
         c.socketPoolSize = s.socketPoolSize ?? c.socketPoolSize

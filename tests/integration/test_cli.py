@@ -184,15 +184,15 @@ def test_a_second_start_on_a_running_prefix_is_refused(tcplua):
 
 
 def test_t_warns_for_directives_accepted_but_not_in_effect(make_server):
-    s = make_server(lua_server('ngx.say(1)', extra_server="resolver 8.8.8.8;\nlua_socket_pool_size 4;",
+    s = make_server(lua_server('ngx.say(1)', extra_server="server_name x;\nlua_socket_buffer_size 4k;",
                                extra_tcp="lua_max_pending_timers 8;"))
     r = s.run("-t")
     assert r.returncode == 0, r.stderr
     warnings = [l for l in r.stderr.splitlines() if "[warn]" in l]
     assert warnings == [
         'tcplua: [warn] "lua_max_pending_timers" directive is accepted but has no effect yet in conf/tcplua.conf:6',
-        'tcplua: [warn] "resolver" directive is accepted but has no effect yet in conf/tcplua.conf:9',
-        'tcplua: [warn] "lua_socket_pool_size" directive is accepted but has no effect yet in conf/tcplua.conf:10',
+        'tcplua: [warn] "server_name" directive is accepted but has no effect yet in conf/tcplua.conf:9',
+        'tcplua: [warn] "lua_socket_buffer_size" directive is accepted but has no effect yet in conf/tcplua.conf:10',
     ], r.stderr
     assert r.stderr.splitlines()[-1] == f"tcplua: configuration file {conf_path(s)} test is successful"
     quiet = s.run("-t", "-q")
@@ -200,10 +200,10 @@ def test_t_warns_for_directives_accepted_but_not_in_effect(make_server):
 
 
 def test_start_logs_the_warnings_too(tcplua):
-    s = tcplua(lua_server('ngx.say(1)', extra_server="resolver 8.8.8.8;"))
+    s = tcplua(lua_server('ngx.say(1)', extra_server="server_name x;"))
     assert s.connect().recv_all() == b"1\n"
     s.stop()
-    lines = s.log_lines(r'"resolver" directive is accepted but has no effect yet in conf/tcplua\.conf:9$')
+    lines = s.log_lines(r'"server_name" directive is accepted but has no effect yet in conf/tcplua\.conf:9$')
     assert len(lines) == 1, s.error_log()
     assert re.match(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[warn\] \d+#0: ", lines[0]), lines[0]
 

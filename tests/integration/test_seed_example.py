@@ -124,3 +124,30 @@ def test_seed_concurrent_clients(seed):
     for i in range(20):
         for k in range(3):
             assert re.fullmatch(LINE.format(data=f"c{i:03d}r{k}xxxx", err="nil", partial="nil"), results[i][k])
+
+
+def test_seed_upstream_test_enabled_against_a_framed_upstream(seed):
+    """The README's test.lua with `upstream_test(client_sock)` enabled (and the upstream's port 8000 moved to a
+    free one): each request goes through the pooled upstream connection."""
+    from upstream import Upstream, framed
+    u = Upstream(framed)
+    s = seed(start=False)
+    lua = s.prefix / "conf" / "test.lua"
+    text = lua.read_text()
+    assert "   --upstream_test(client_sock)" in text and '"127.0.0.1",8000,"127.0.0.1_8000_1"' in text
+    lua.write_text(text.replace("   --upstream_test(client_sock)", "   upstream_test(client_sock)")
+                   .replace('"127.0.0.1",8000,', f'"127.0.0.1",{u.port},'))
+    s.start()
+    try:
+        c = s.connect()
+        for i in range(3):
+            c.send("hello world")
+            assert re.fullmatch(LINE.format(data="hello worl", err="nil", partial="nil"), c.recv_line())
+            c.send("abcdefghi")  # "d" + 9: the next request
+            assert re.fullmatch(LINE.format(data="dabcdefghi", err="nil", partial="nil"), c.recv_line())
+        s.wait_log(r"(receive again: \[reply:hello world 1234567890\] nil(.|\n)*){6}")
+        reuses = [int(m) for m in re.findall(r"connect : 1 nil (\d+)", s.error_log())]
+        assert reuses == list(range(6)), reuses
+        assert u.accepted == 1
+    finally:
+        u.stop()

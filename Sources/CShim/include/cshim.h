@@ -91,4 +91,39 @@ ssize_t tl_send(int fd, const void *buf, size_t len);
 /// Sets TCP_NODELAY.
 int tl_set_nodelay(int fd);
 
+// ---- client sockets (cosockets, the resolver) -------------------------------------------------------
+
+/// Parses an IPv4 or IPv6 literal into `out` (network order); returns 4, 6, or 0 when it is neither.
+int tl_parse_ip(const char *text, uint8_t out[16]);
+/// Formats an address (family 4 or 6) into `buf`; returns its length or -1.
+int tl_format_ip(const uint8_t *addr, int family, char *buf, int cap);
+/// A non-blocking TCP (or, with `udp`, connected UDP) socket to addr:port; returns the fd or -1 (errno);
+/// `*pending` is 1 while a TCP connect is in progress (wait for writability, then `tl_socket_error`).
+int tl_connect_ip(int udp, const uint8_t *addr, int family, uint16_t port, int *pending);
+/// The same for a unix-domain socket path.
+int tl_connect_unix(int udp, const char *path, int *pending);
+/// SO_ERROR of `fd` (0 = connected).
+int tl_socket_error(int fd);
+/// Socket options by number: 1 keepalive, 2 reuseaddr, 3 tcp-nodelay, 4 sndbuf, 5 rcvbuf, 6 sndlowat.
+int tl_setsockopt_int(int fd, int option, int value);
+int tl_getsockopt_int(int fd, int option, int *value);
+/// recv(2) without flags (datagrams).
+ssize_t tl_recv(int fd, void *buf, size_t len);
+
+// ---- regular expressions (PCRE2, for ngx.re) -------------------------------------------------------
+
+/// Compiles `pattern`; flags: 1 i, 2 m, 4 s, 8 x, 16 u, 32 U, 64 a (anchored), 128 D (dupnames); `jit` for j.
+/// Returns the code, or NULL with the message in `err`.
+void *tl_re_compile(const char *pattern, size_t len, uint32_t flags, int jit, char *err, int errcap);
+void tl_re_free(void *re);
+/// Number of capture groups.
+int tl_re_captures(void *re);
+/// The name table: entries of `*entry` bytes (2-byte group number, then the NUL-terminated name).
+int tl_re_names(void *re, const unsigned char **table, int *entry);
+/// Matches from `start`; fills `pairs` offset pairs ((size_t)-1 for unset groups); returns > 0 on a match,
+/// 0 for none, < 0 for a PCRE2 error.
+int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *ovector, int pairs);
+/// The message of a PCRE2 error code.
+int tl_re_error(int code, char *buf, int cap);
+
 #endif

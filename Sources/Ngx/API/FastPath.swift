@@ -92,6 +92,7 @@ enum FastPath {
             unsafeBitCast(dictGet, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictSet, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictIncr, to: UnsafeMutableRawPointer.self),
+            unsafeBitCast(dictTTL, to: UnsafeMutableRawPointer.self),
         ]
         lua.newTable()
         for (i, p) in pointers.enumerated() {

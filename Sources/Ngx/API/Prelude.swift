@@ -114,12 +114,13 @@ extension NgxAPI {
                                      int32_t forcible; int32_t error; } tl_dict_result;]]
           local D_get = cast("int (*)(void *, const char *, int, tl_dict_result *)", fast[8])
           local D_set = cast("int (*)(void *, const char *, int, int, const char *, int, double, double, double, "
-            .. "tl_dict_result *)", fast[9])
+            .. "int, tl_dict_result *)", fast[9])
+          local D_ttl = cast("int (*)(void *, const char *, int, tl_dict_result *)", fast[11])
           local D_incr = cast("int (*)(void *, const char *, int, double, int, double, tl_dict_result *)", fast[10])
           local res = ffi.new("tl_dict_result")
           local ERR = { "exists", "not found", "no memory", "not a number", "value not a list" }
           local methods = meta.__index
-          local get, set, incr = methods.get, methods.set, methods.incr
+          local get, set, incr, ttl = methods.get, methods.set, methods.incr, methods.ttl
 
           -- Each dictionary's zone as a cdata pointer, made once (a light userdata cannot be converted to a
           -- pointer inside a trace).
@@ -156,22 +157,46 @@ extension NgxAPI {
             return get(self, key, ...)
           end
 
-          methods.set = function(self, key, value, exptime, flags, ...)
+          -- set (mode 0), add (1), replace (2); the classic method for a nil value (a delete), bad types
+          local function store(classic, mode, self, key, value, exptime, flags, ...)
             local zone, kl = zone_key(self, key)
             local te, tf = type(exptime), type(flags)
             if zone and (te == "nil" or te == "number") and (tf == "nil" or tf == "number") then
               local tv, r = type(value), -1
               if tv == "string" then
-                r = D_set(zone, key, kl, 1, value, #value, 0, exptime or 0, flags or 0, res)
+                r = D_set(zone, key, kl, 1, value, #value, 0, exptime or 0, flags or 0, mode, res)
               elseif tv == "number" then
-                r = D_set(zone, key, kl, 2, "", 0, value, exptime or 0, flags or 0, res)
+                r = D_set(zone, key, kl, 2, "", 0, value, exptime or 0, flags or 0, mode, res)
               elseif tv == "boolean" then
-                r = D_set(zone, key, kl, 3, "", 0, value and 1 or 0, exptime or 0, flags or 0, res)
+                r = D_set(zone, key, kl, 3, "", 0, value and 1 or 0, exptime or 0, flags or 0, mode, res)
               end
               if r == 1 then return true, nil, res.forcible ~= 0 end
               if r == 0 then return false, ERR[res.error], res.forcible ~= 0 end
             end
-            return set(self, key, value, exptime, flags, ...)
+            return classic(self, key, value, exptime, flags, ...)
+          end
+          local add, replace, delete = methods.add, methods.replace, methods.delete
+          methods.set = function(...) return store(set, 0, ...) end
+          methods.add = function(...) return store(add, 1, ...) end
+          methods.replace = function(...) return store(replace, 2, ...) end
+
+          methods.delete = function(self, key, ...)
+            local zone, kl = zone_key(self, key)
+            if zone then
+              local r = D_set(zone, key, kl, 0, "", 0, 0, 0, 0, 0, res)
+              if r == 1 then return true, nil, res.forcible ~= 0 end
+            end
+            return delete(self, key, ...)
+          end
+
+          methods.ttl = function(self, key, ...)
+            local zone, kl = zone_key(self, key)
+            if zone then
+              local r = D_ttl(zone, key, kl, res)
+              if r == 1 then return res.number end
+              if r == 0 then return nil, ERR[res.error] end
+            end
+            return ttl(self, key, ...)
           end
 
           methods.incr = function(self, key, n, init, init_ttl, ...)

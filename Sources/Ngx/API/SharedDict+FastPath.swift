@@ -34,20 +34,29 @@ extension FastPath {
                 }
             }
 
-    /// `set`: kind 1 string (`bytes`, `len`), 2 number, 3 boolean (`number` 0 or 1); `exptime` in seconds,
-    /// `flags` a number. 1 stored, 0 failed (`error`: 1 exists … 5 value not a list), both with `forcible`;
-    /// -1 for what the classic method must judge (a negative exptime, non-finite flags).
+    /// `set` (`mode` 0), `add` (1), `replace` (2), `delete` (kind 0): kind 1 string (`bytes`, `len`), 2 number,
+    /// 3 boolean (`number` 0 or 1); `exptime` in seconds, `flags` a number. 1 stored, 0 failed (`error`:
+    /// 1 exists … 5 value not a list), both with `forcible`; -1 for what the classic method must judge (a
+    /// negative exptime, non-finite flags).
     static let dictSet:
         @convention(c) (
             UnsafeMutableRawPointer?, UnsafeRawPointer?, Int32, Int32, UnsafeRawPointer?, Int32, Double, Double, Double,
-            UnsafeMutablePointer<tl_dict_result>?
-        ) -> Int32 = { zone, key, keyLen, kind, bytes, len, number, exptime, flags, out in
+            Int32, UnsafeMutablePointer<tl_dict_result>?
+        ) -> Int32 = { zone, key, keyLen, kind, bytes, len, number, exptime, flags, mode, out in
             guard let zone, let key, let out, exptime >= 0, flags.isFinite else { return -1 }
-            let value: DictValue
+            let value: DictValue?
             switch kind {
+            case 0: value = nil
             case 1: value = .string(UnsafeRawBufferPointer(start: bytes, count: Int(len)))
             case 2: value = .number(number)
             case 3: value = .boolean(number != 0)
+            default: return -1
+            }
+            let storeMode: StoreMode
+            switch mode {
+            case 0: storeMode = .set
+            case 1: storeMode = .add
+            case 2: storeMode = .replace
             default: return -1
             }
             let result = DictZone(attachingTo: zone).store(
@@ -55,6 +64,7 @@ extension FastPath {
                 value,
                 exptime: Int64(min(exptime * 1000, 1e15)),
                 flags: UInt32(truncatingIfNeeded: Int64(max(min(flags, 9e18), -9e18))),
+                mode: storeMode,
                 now: NgxAPI.dictNow
             )
             out.pointee.forcible = result.forcible ? 1 : 0
@@ -85,6 +95,24 @@ extension FastPath {
                 return 0
             }
         }
+
+    /// `ttl`: 1 with the seconds left in `number` (0: never expires), 0 failed (`error`).
+    static let dictTTL:
+        @convention(c) (UnsafeMutableRawPointer?, UnsafeRawPointer?, Int32, UnsafeMutablePointer<tl_dict_result>?)
+            -> Int32 = { zone, key, keyLen, out in
+                guard let zone, let key, let out else { return -1 }
+                switch DictZone(attachingTo: zone).ttl(
+                    UnsafeRawBufferPointer(start: key, count: Int(keyLen)),
+                    now: NgxAPI.dictNow
+                ) {
+                case .success(let ms):
+                    out.pointee.number = Double(ms) / 1000
+                    return 1
+                case .failure(let e):
+                    out.pointee.error = errorCode(e)
+                    return 0
+                }
+            }
 
     /// The position of `e`'s string in the prelude's table of error strings.
     static func errorCode(_ e: DictError) -> Int32 {

@@ -84,8 +84,9 @@ extension Connection {
                 progressed = true
             case .wouldBlock, .eof:
                 blockedOnWrite()
-            case .failed:
+            case .failed(let e):
                 outputClosed = true
+                writeError = e
             }
         }
         if output.readable == 0 || outputClosed {

@@ -9,10 +9,14 @@ protocol ConnectionOwner: AnyObject {
     func connectionClosed(_ c: Connection)
     /// The peer hung up (FIN or reset) while nobody waits to read: `lua_check_client_abort`'s event.
     func peerHungUpWhileNotRead(_ c: Connection)
+    /// The write side's timer passed with output unsent; true when the owner dealt with it (a cosocket
+    /// resumes its writer with "timeout"), false for the client connection's send_timeout handling.
+    func connectionSendTimedOut(_ c: Connection) -> Bool
 }
 
 extension ConnectionOwner {
     func peerHungUpWhileNotRead(_ c: Connection) {}
+    func connectionSendTimedOut(_ c: Connection) -> Bool { false }
 }
 
 /// A socket on the loop with a read side and a write side, each with its own waiter and timer (nginx's read
@@ -49,6 +53,8 @@ final class Connection: EventHandler {
     var outputClosed = false
     /// send_timeout passed with output unsent.
     var sendTimedOut = false
+    /// The errno of the write that failed (0 = none).
+    var writeError: Int32 = 0
     private(set) var closed = false
     /// The thread waiting on each side (unmanaged: the session owns its threads; no reference counting).
     var readerRef: Unmanaged<LuaThread>?
@@ -82,6 +88,9 @@ final class Connection: EventHandler {
         case draining
         /// Write side shut down; client bytes are read and discarded until it closes or the bounds pass.
         case lingering
+        /// An idle upstream connection in a cosocket keepalive pool: any readable event (bytes, a close) or
+        /// its idle timer closes it.
+        case pooled
     }
 
     init(fd: Int32, runtime: NgxRuntime, sendTimeoutMs: Int64) {
@@ -118,12 +127,14 @@ final class Connection: EventHandler {
             if output.readable == 0 || outputClosed { drained() }
         case .lingering:
             lingerRead()
+        case .pooled:
+            if readable || peerClosed { close() }
         }
     }
 
     /// The read side's timer (the built-in slot): the reader's wait passed, or lingering is over.
     override func fire() {
-        if state == .lingering {
+        if state == .lingering || state == .pooled {
             close()
         } else if let r = readerRef {
             r._withUnsafeGuaranteedRef { $0.suspensionTimedOut() }
@@ -155,6 +166,7 @@ final class Connection: EventHandler {
     /// send_timeout passed with output unsent: the client is gone for practical purposes. Logged as nginx
     /// does; the connection closes, and every wait on it returns "closed" (a waiting print, "timeout").
     func sendTimeout() {
+        if let o = owner, o.connectionSendTimedOut(self) { return }
         runtime.log.log(
             .info,
             "client timed out (110: Connection timed out) while sending to client",

@@ -39,6 +39,10 @@ final class LuaThread: Timer {
     /// Scratch for the suspension's arguments (`receive`'s total and at-least, `print`'s byte count).
     var waitA = 0
     var waitB = 0
+    /// The cosocket a socket wait is on (the socket is alive: its object is on the parked coroutine's stack).
+    unowned(unsafe) var waitSocket: Cosocket?
+    /// The cosockets it created and has not closed: closed when it ends (pooled connections stay pooled).
+    var cosockets: Cosocket?
     /// `ngx.exit()` was called: end the thread at its next yield.
     var exiting = false
     private(set) var ended = false
@@ -191,6 +195,7 @@ final class LuaThread: Timer {
         suspension = nil
         phase = .running
         loopRef._withUnsafeGuaranteedRef { $0.cancel(self) }
+        if cosockets != nil { Cosocket.threadEnded(self) }
         if ref != -2 {
             session.vm.lua.unref(ref)
             ref = -2

@@ -1,0 +1,361 @@
+import CLuaJIT
+import EventLoop
+import LuaKit
+
+/// `sock = ngx.socket.tcp()` (also `ngx.socket.stream`), a non-blocking TCP client whose waits yield:
+///
+/// ```
+/// ok, err = sock:connect(host, port, pool_name | {pool=, pool_size=})   ok, err = sock:connect("unix:/p", opts?)
+/// bytes, err = sock:send(data)            (string, number, boolean, nested array table)
+/// data, err, partial = sock:receive(total, at_least?) | sock:receive(n) | sock:receive("*l" | "*a") | sock:receive()
+/// data, err, partial = sock:receiveany(max)
+/// iter = sock:receiveuntil(pattern, {inclusive=}); data, err, partial = iter(size?)
+/// sock:settimeout(ms) | sock:settimeout(connect_ms, send_ms, read_ms) (the seed's) | sock:settimeouts(c, s, r)
+/// ok, err = sock:setkeepalive(timeout?, size?)     n, err = sock:getreusedtimes()     ok, err = sock:close()
+/// ok, err = sock:setoption(name, value)            value, err = sock:getoption(name)
+/// ```
+/// Context: process_by_lua* (a socket belongs to the thread that made it: "bad request" from another).
+/// connect, send and the receives yield. Misuse raises; runtime failures return `nil, err` ("timeout",
+/// "closed", "connection refused", ...). The Swift halves are here; their Lua wrappers in `tcpWrappers`.
+extension NgxAPI {
+    static func injectSocket(_ lua: Lua) {
+        Cosocket.installMeta(lua)
+        lua.newTable()
+        lua.setField(-2, "socket")
+        guard lua.load(tcpWrappers, chunkName: "=ngx.socket") else {
+            fatalError("socket wrappers: \(lua.string(-1) ?? "?")")
+        }
+        lua.pushValue(at: -2)
+        pushYieldSentinel(lua)
+        lua.push(ngxResults)
+        lua.getGlobal("coroutine")
+        lua.getField(-1, "yield")
+        lua.remove(at: -2)
+        let fns: [LuaFunction] = [
+            tcpNew, tcpConnect, tcpSend, tcpReceive, tcpReceiveAny, tcpUntilCheck, tcpUntilStep, tcpClose,
+            tcpSetTimeout, tcpSetTimeouts, tcpSetKeepalive, tcpGetReusedTimes, tcpSetOption, tcpGetOption,
+        ]
+        for f in fns { lua.push(f) }
+        if let message = lua.pcallTraceback(nargs: 4 + Int32(fns.count), nresults: 0) {
+            fatalError("socket wrappers: \(message)")
+        }
+        injectUDP(lua)
+    }
+
+    static let tcpWrappers = """
+        local ngx, YIELD, results, yield, new, connect, send, receive, receiveany, until_check, until_step,
+          close, settimeout, settimeouts, setkeepalive, getreusedtimes, setoption, getoption = ...
+        local setmetatable = setmetatable
+        local mt = {}
+        -- Passes a Swift half's results through (their count too), or yields and fetches them.
+        local function pass(a, ...)
+          if a == YIELD then yield() return pass(results()) end
+          return a, ...
+        end
+        mt.__index = mt
+        local function tcp() return setmetatable({ new() }, mt) end
+        ngx.socket.tcp = tcp
+        ngx.socket.stream = tcp
+        ngx.socket.connect = function(...)
+          local sock = tcp()
+          local ok, err = sock:connect(...)
+          if not ok then return nil, err end
+          return sock
+        end
+        function mt.connect(...) return pass(connect(...)) end
+        function mt.send(...) return pass(send(...)) end
+        function mt.receive(...) return pass(receive(...)) end
+        function mt.receiveany(...) return pass(receiveany(...)) end
+        function mt.receiveuntil(self, pattern, opts)
+          local inclusive = until_check(self, pattern, opts)
+          local done = false
+          return function(size)
+            if done then done = false return nil end
+            local a, b, c, d = until_step(self, pattern, inclusive, size)
+            if a == YIELD then yield() a, b, c, d = results() end
+            if d and size then done = true end
+            if a ~= nil then return a end
+            return a, b, c
+          end
+        end
+        mt.close = close
+        mt.settimeout = settimeout
+        mt.settimeouts = settimeouts
+        mt.setkeepalive = setkeepalive
+        mt.getreusedtimes = getreusedtimes
+        mt.setoption = setoption
+        mt.getoption = getoption
+        """
+
+    // MARK: helpers
+
+    /// Runs `body` with the running thread and the TCP socket at argument 1, which must be its own.
+    @inline(__always)
+    static func withTCP(_ lua: Lua, _ fn: String, yielding: Bool = false, _ body: (LuaThread, TCPSocket) -> Int32)
+        -> Int32
+    {
+        withThread(lua, yielding: yielding) { t in
+            guard let c = Cosocket.fromArg(lua), c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
+            let s = unsafeDowncast(c, to: TCPSocket.self)
+            guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
+            return body(t, s)
+        }
+    }
+
+    static func pushFailure(_ lua: Lua, _ err: String) -> Int32 {
+        lua.pushNil()
+        lua.push(err)
+        return 2
+    }
+
+    // MARK: new, connect
+
+    static let tcpNew: LuaFunction = { L in
+        let lua = Lua(L!)
+        return withThread(lua) { t in
+            Cosocket.pushUserdata(lua, TCPSocket(thread: t))
+            return 1
+        }
+    }
+
+    static let tcpConnect: LuaFunction = { L in
+        let lua = Lua(L!)
+        let argc = lua.top
+        guard argc >= 2, argc <= 4 else { return lua.error(NgxStrings.connectArgs) }
+        guard lua.type(at: 2) == .string, let host = lua.string(2) else { return lua.error(NgxStrings.badHost) }
+        let target: ConnectTarget
+        var optsIndex: Int32 = 3
+        if host.hasPrefix("unix:") {
+            target = .unix(String(host.dropFirst(5)))
+        } else {
+            guard let p = lua.toNumber(3), lua.type(at: 3) == .number else {
+                return lua.error(NgxStrings.badNumberArg(3, "connect"))
+            }
+            guard p >= 0, p <= 65535, p == p.rounded() else {
+                return lua.error(NgxStrings.badPort(p.isFinite ? Int(max(min(p, 1e9), -1e9)) : 0))
+            }
+            target = .host(host, UInt16(p))
+            optsIndex = 4
+        }
+        var poolName: String?
+        var poolSize: Int?
+        switch lua.type(at: optsIndex) {
+        case .none, .nil: break
+        case .string: poolName = lua.string(optsIndex)
+        case .table:
+            lua.getField(optsIndex, "pool")
+            if !lua.isNoneOrNil(-1) {
+                guard lua.type(at: -1) == .string else { return lua.error(NgxStrings.badPoolName) }
+                poolName = lua.string(-1)
+            }
+            lua.getField(optsIndex, "pool_size")
+            if !lua.isNoneOrNil(-1) {
+                guard let n = lua.toNumber(-1), n >= 1, n < 1e9 else { return lua.error(NgxStrings.badPoolSize) }
+                poolSize = Int(n)
+            }
+            lua.pop(2)
+        default:
+            return lua.error("bad argument #\(optsIndex) to 'connect' (table expected, got \(lua.typeName(at: optsIndex)))")
+        }
+        return withTCP(lua, "connect", yielding: true) { t, s in
+            lua.setTop(0)
+            return connect(t, s, target, poolName: poolName, poolSize: poolSize, lua)
+        }
+    }
+
+    /// Where a script asked to connect, before name resolution.
+    enum ConnectTarget {
+        case host(String, UInt16)
+        case unix(String)
+    }
+
+    static func connect(
+        _ t: LuaThread, _ s: TCPSocket, _ target: ConnectTarget, poolName: String?, poolSize: Int?, _ lua: Lua
+    ) -> Int32 {
+        s.close()
+        s.poolSize = poolSize
+        switch target {
+        case .unix(let path):
+            s.peer = "unix:" + path
+            s.poolKey = poolName ?? path
+            if s.reuse() { return pushOne(lua) }
+            return finishConnect(t, s, .unix(path), lua)
+        case .host(let host, let port):
+            s.peer = host + ":\(port)"
+            s.poolKey = poolName ?? s.peer
+            if s.reuse() { return pushOne(lua) }  // a pooled connection: no address to parse, no lookup
+            if let a = literalAddress(host) { return finishConnect(t, s, .ip(a, port), lua) }
+            return Resolver.connect(t, s, host: host, port: port, lua)
+        }
+    }
+
+    @inline(__always) static func pushOne(_ lua: Lua) -> Int32 {
+        lua.push(1)
+        return 1
+    }
+
+    /// An IP literal (`127.0.0.1`, `::1`, `[::1]`) or `localhost`.
+    static func literalAddress(_ host: String) -> IPAddress? {
+        if host == "localhost" { return IPAddress("127.0.0.1") }
+        if host.hasPrefix("["), host.hasSuffix("]") { return IPAddress(String(host.dropFirst().dropLast())) }
+        return IPAddress(host)
+    }
+
+    /// Connects to a resolved target: at once, by a wait, or with the failure.
+    static func finishConnect(_ t: LuaThread, _ s: TCPSocket, _ target: SocketTarget, _ lua: Lua) -> Int32 {
+        switch s.open(target, runtime: t.runtime) {
+        case .connected:
+            lua.push(1)
+            return 1
+        case .pending:
+            return ConnectWait.start(t, s)
+        case .failed(let e):
+            s.logError(NgxStrings.logConnectFailed(s.peer, e))
+            return pushFailure(lua, NgxStrings.socketError(e))
+        }
+    }
+
+    // MARK: send
+
+    static let tcpSend: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard lua.top == 2 else {
+            return lua.error("expecting 2 arguments (including the object), but got \(lua.top)")
+        }
+        return withTCP(lua, "send", yielding: true) { t, s in
+            guard let c = s.connection else {
+                s.logError(NgxStrings.logSendClosed)
+                return pushFailure(lua, NgxStrings.closed)
+            }
+            if c.writer != nil { return pushFailure(lua, NgxStrings.socketBusyWriting) }
+            if !c.output.isAllocated { c.output = t.runtime.pool.pointee.take() }
+            let before = c.output.readable
+            guard appendValue(lua, 2, arg: 2, name: "send", depth: 0, into: &c.output) else {
+                c.output.writeIndex = c.output.readIndex + before
+                c.releaseOutputIfEmpty()
+                return Lua.raise
+            }
+            let bytes = c.output.readable - before
+            c.sendTimeoutMs = s.sendTimeout
+            c.flush()
+            if c.output.readable == 0 || c.outputClosed || c.closed { return SendWait.pushSent(s, bytes, lua) }
+            t.waitA = bytes
+            t.waitSocket = s
+            c.writer = t
+            return t.suspend(on: SendWait.self)
+        }
+    }
+
+    // MARK: receive
+
+    static let tcpReceive: LuaFunction = { L in
+        let lua = Lua(L!)
+        let argc = lua.top
+        guard argc >= 1, argc <= 3 else {
+            return lua.error("expecting 1, 2 or 3 arguments (including the object), but got \(argc)")
+        }
+        var req = ReadRequest()
+        if argc == 1 || lua.isNoneOrNil(2) {
+            req.mode = .line
+        } else if let n = lua.coerceNumber(2) {
+            guard n >= 0, n < 1e12 else { return lua.error(NgxStrings.badPattern) }
+            req.total = Int(n)
+            req.atLeast = req.total
+            if argc == 3, !lua.isNoneOrNil(3) {
+                guard let a = lua.coerceNumber(3), a >= 1, a <= n else {
+                    return lua.error(NgxStrings.receiveAtLeast(req.total))
+                }
+                req.atLeast = Int(a)
+            }
+        } else if lua.type(at: 2) == .string, let p = lua.string(2) {
+            if p.hasPrefix("*l") {
+                req.mode = .line
+            } else if p.hasPrefix("*a") {
+                req.mode = .all
+            } else {
+                return lua.error(NgxStrings.badPatternArg(p))
+            }
+        } else {
+            return lua.error(NgxStrings.badPatternArg(lua.typeName(at: 2)))
+        }
+        return withTCP(lua, "receive", yielding: true) { t, s in
+            lua.setTop(0)
+            if req.mode == .size && req.total == 0 && s.isConnected {
+                lua.push(static: "")
+                return 1
+            }
+            return startReceive(t, s, req, lua)
+        }
+    }
+
+    static let tcpReceiveAny: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard lua.top == 2 else { return lua.error("expecting 2 arguments (including the object), but got \(lua.top)") }
+        guard let n = lua.toNumber(2), n >= 1 else { return lua.error(NgxStrings.receiveanyMax) }
+        var req = ReadRequest()
+        req.mode = .any
+        req.total = n < 1e12 ? Int(n) : 1 << 40
+        return withTCP(lua, "receiveany", yielding: true) { t, s in
+            lua.setTop(0)
+            return startReceive(t, s, req, lua)
+        }
+    }
+
+    /// `receiveuntil(pattern, opts)`'s checks; returns `inclusive`.
+    static let tcpUntilCheck: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard lua.top >= 2, lua.top <= 3 else {
+            return lua.error("expecting 2 or 3 arguments (including the object), but got \(lua.top)")
+        }
+        guard lua.type(at: 2) == .string || lua.type(at: 2) == .number, let b = lua.bytes(2) else {
+            return lua.error(NgxStrings.badStringArg(2, "receiveuntil"))
+        }
+        guard b.count > 0 else { return lua.error(NgxStrings.patternEmpty) }
+        var inclusive = false
+        if lua.type(at: 3) == .table {
+            lua.getField(3, "inclusive")
+            if !lua.isNoneOrNil(-1) {
+                guard lua.type(at: -1) == .boolean else {
+                    return lua.error("bad \"inclusive\" option value type: \(lua.typeName(at: -1))")
+                }
+                inclusive = lua.toBool(-1)
+            }
+        } else if !lua.isNoneOrNil(3) {
+            return lua.error("bad argument #3 to 'receiveuntil' (table expected, got \(lua.typeName(at: 3)))")
+        }
+        return withTCP(lua, "receiveuntil") { _, _ in
+            lua.push(inclusive)
+            return 1
+        }
+    }
+
+    /// One call of a `receiveuntil` iterator: (self, pattern, inclusive, size?).
+    static let tcpUntilStep: LuaFunction = { L in
+        let lua = Lua(L!)
+        var req = ReadRequest()
+        req.mode = .until
+        guard let b = lua.bytes(2) else { return lua.error(NgxStrings.patternEmpty) }
+        req.pattern = Array(b)
+        req.inclusive = lua.toBool(3)
+        if !lua.isNoneOrNil(4) {
+            guard let n = lua.toNumber(4), n >= 1 else { return lua.error(NgxStrings.badNumberArg(1, "iterator")) }
+            req.chunk = n < 1e12 ? Int(n) : 1 << 40
+        }
+        return withTCP(lua, "receiveuntil", yielding: true) { t, s in
+            lua.setTop(0)
+            return startReceive(t, s, req, lua)
+        }
+    }
+
+    static func startReceive(_ t: LuaThread, _ s: TCPSocket, _ req: ReadRequest, _ lua: Lua) -> Int32 {
+        guard let c = s.connection else {
+            s.logError(NgxStrings.logReceiveClosed)
+            lua.pushNil()
+            lua.push(NgxStrings.closed)
+            return 2
+        }
+        if c.reader != nil { return pushFailure(lua, NgxStrings.socketBusyReading) }
+        s.read = req
+        return SocketReadWait.start(t, s, lua)
+    }
+}

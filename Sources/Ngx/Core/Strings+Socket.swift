@@ -1,0 +1,57 @@
+import Glibc
+
+/// The cosockets' Lua-visible strings (OpenResty's and the seed's words).
+extension NgxStrings {
+    // Runtime failures, returned as `nil, err`.
+    /// A system error as cosockets report it: strerror lowercased ("connection refused").
+    public static func socketError(_ errno: Int32) -> String {
+        if errno == 0 { return closed }
+        if errno == ENOMEM { return noMemory }
+        return String(cString: strerror(errno)).lowercased()
+    }
+    public static let noMemory = "no memory"
+    public static let dubiousState = "connection in dubious state"
+    public static let zeroPoolSize = "zero pool size"
+    public static let socketBusyReading = "socket busy reading"
+    public static let socketBusyWriting = "socket busy writing"
+    public static func noResolver(_ host: String) -> String { "no resolver defined to resolve \"\(host)\"" }
+    public static func notResolved(_ host: String, _ code: Int, _ text: String) -> String {
+        "\(host) could not be resolved (\(code): \(text))"
+    }
+    public static func failedToParseHost(_ host: String) -> String { "failed to parse host name \"\(host)\"" }
+    public static let noPeer = "no peer"
+
+    // Argument errors, raised as Lua errors.
+    public static let badRequest = "bad request"
+    public static func socketArgs(_ fn: String) -> String { "bad argument #1 to '\(fn)' (socket object expected)" }
+    public static func badPort(_ port: Int) -> String { "bad port number: \(port)" }
+    public static func badPatternArg(_ p: String) -> String { "bad pattern argument: \(p)" }
+    public static let badPattern = "bad pattern argument"
+    public static let patternEmpty = "pattern is empty"
+    public static func badTimeout(_ fn: String) -> String { "bad argument to '\(fn)' (timeout expected)" }
+    public static func badOption(_ name: String) -> String { "bad option: \(name)" }
+    public static let receiveanyMax = "bad argument #2 to 'receiveany' (bad max argument)"
+    public static let badPoolSize = "bad \"pool_size\" option value"
+    public static let badPoolName = "bad \"pool\" option type"
+    public static let connectArgs = "ngx.socket connect: expecting 2, 3, or 4 arguments (including the object)"
+    public static let badHost = "bad argument #2 to 'connect' (string expected)"
+
+    // Error-log lines (after OpenResty's; `stream ` in front in `stream {}` configs).
+    public static func logConnectTimedOut(_ peer: String) -> String {
+        "lua tcp socket connect timed out, when connecting to \(peer)"
+    }
+    public static let logReadTimedOut = "lua tcp socket read timed out"
+    public static let logUDPReadTimedOut = "lua udp socket read timed out"
+    public static let logWriteTimedOut = "lua tcp socket write timed out"
+    public static let logSendClosed = "attempt to send data on a closed socket"
+    public static let logReceiveClosed = "attempt to receive data on a closed socket"
+    public static func logConnectFailed(_ peer: String, _ e: Int32) -> String {
+        "connect() to \(peer) failed (\(e): \(String(cString: strerror(e))))"
+    }
+    public static func logReadFailed(_ e: Int32) -> String {
+        "recv() failed (\(e): \(String(cString: strerror(e))))"
+    }
+    public static func logSendFailed(_ e: Int32) -> String {
+        "send() failed (\(e): \(String(cString: strerror(e))))"
+    }
+}

@@ -1,0 +1,96 @@
+import CLuaJIT
+import LuaKit
+
+/// What every cosocket (TCP, UDP) shares: the Lua thread that created it, to which it belongs (a socket
+/// used from another thread raises "bad request"), and its place in that thread's list, so the sockets a
+/// thread leaves open are closed when it ends (as OpenResty closes a request's sockets at its cleanup).
+/// The Lua object is a table `{[1] = userdata}` (OpenResty's shape); the userdata holds one retained
+/// reference to the socket and releases it in its `__gc`.
+class Cosocket {
+    /// The creating thread while it runs; nil once it ended.
+    unowned(unsafe) var thread: LuaThread?
+    var next: Cosocket?
+    unowned(unsafe) var previous: Cosocket?
+    /// Set by `TCPSocket`: methods check it instead of a dynamic cast.
+    var isTCP = false
+
+    init(thread: LuaThread) {
+        self.thread = thread
+        next = thread.cosockets
+        thread.cosockets?.previous = self
+        thread.cosockets = self
+    }
+
+    /// Leaves its thread's list (its thread ended, or its Lua object was collected).
+    final func unlink() {
+        guard let t = thread else { return }
+        if let p = previous { p.next = next } else { t.cosockets = next }
+        next?.previous = previous
+        next = nil
+        previous = nil
+        thread = nil
+    }
+
+    /// Closes whatever is open (the thread ended or the object was collected); overridden.
+    func shutdown() {}
+
+    /// `t` ended: its sockets are closed and no longer usable.
+    static func threadEnded(_ t: LuaThread) {
+        while let s = t.cosockets {
+            s.unlink()
+            s.shutdown()
+        }
+    }
+
+    // MARK: the Lua object
+
+    /// The registry key of the userdata metatable (`__gc`).
+    static let userdataMetaKey = "tcplua.cosocket"
+
+    /// The address stored at `[1]` of the userdata metatable: what tells our userdata from any other.
+    nonisolated(unsafe) static var sentinel: UInt8 = 0
+
+    /// Pushes a userdata owning one reference to `s`.
+    static func pushUserdata(_ lua: Lua, _ s: Cosocket) {
+        let p = lua_newuserdata(lua.L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
+        p.storeBytes(of: Unmanaged.passRetained(s).toOpaque(), as: UnsafeMutableRawPointer?.self)
+        lua_getfield(lua.L, LUA_REGISTRYINDEX, userdataMetaKey)
+        lua.setMetatable(-2)
+    }
+
+    /// The socket of the object at argument 1 (`self`), if it is one of ours.
+    static func fromArg(_ lua: Lua) -> Cosocket? {
+        guard lua.type(at: 1) == .table else { return nil }
+        lua.rawGetI(1, 1)
+        guard let p = lua.toUserdata(-1), lua.type(at: -1) == .userdata, lua_getmetatable(lua.L, -1) != 0 else {
+            lua.pop()
+            return nil
+        }
+        lua.rawGetI(-1, 1)
+        let ours = lua.toUserdata(-1) == UnsafeMutableRawPointer(&sentinel)
+        lua.pop(3)
+        guard ours, let raw = p.load(as: UnsafeMutableRawPointer?.self) else { return nil }
+        return Unmanaged<Cosocket>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    /// `__gc`: closes the socket and drops the reference.
+    static let collect: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard let p = lua.toUserdata(1), let raw = p.load(as: UnsafeMutableRawPointer?.self) else { return 0 }
+        p.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
+        let s = Unmanaged<Cosocket>.fromOpaque(raw).takeRetainedValue()
+        s.unlink()
+        s.shutdown()
+        return 0
+    }
+
+    /// Installs the userdata metatable in the registry.
+    static func installMeta(_ lua: Lua) {
+        lua.newTable(narr: 1, nrec: 1)
+        lua.push(collect)
+        lua.setField(-2, "__gc")
+        lua.pushLightUserdata(&sentinel)
+        lua.rawSetI(-2, 1)
+        lua_setfield(lua.L, LUA_REGISTRYINDEX, userdataMetaKey)
+    }
+}

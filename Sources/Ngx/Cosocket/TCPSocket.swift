@@ -1,0 +1,157 @@
+import EventLoop
+import Glibc
+
+/// One `ngx.socket.tcp()` object: at most one upstream `Connection` at a time, its three timeouts, and the
+/// pool key its connection goes back to with `setkeepalive`. Every wait (connect, send, receive) parks the
+/// calling thread on the connection (`SocketWaits.swift`); a read timeout leaves the socket usable, every
+/// other failure closes it.
+///
+///     new ──connect──▶ connecting ──▶ connected ──close / error──▶ closed ──connect──▶ …
+///                                          └──setkeepalive──▶ (its connection pooled) closed
+final class TCPSocket: Cosocket, ConnectionOwner {
+    private(set) var connection: Connection?
+    let server: ServerRuntime
+    var connectTimeout: Int64
+    var sendTimeout: Int64
+    var readTimeout: Int64
+    /// The pool the connection belongs to: `host:port`, the unix path, or the name given to `connect`.
+    var poolKey = ""
+    /// `pool_size` given to `connect` (the pool is made with it when it does not exist yet).
+    var poolSize: Int?
+    /// How many times the current connection was taken from a pool.
+    var reusedTimes = 0
+    /// "127.0.0.1:8000" or "unix:/path", for log lines.
+    var peer = ""
+    /// The send that is waiting: its byte count; whether the write side's timer passed.
+    var sendTimedOut = false
+    /// What a connect that failed or timed out ended with (errno; ETIMEDOUT for the timer).
+    var connectError: Int32 = 0
+    /// The receive in progress.
+    var read = ReadRequest()
+    /// The host name lookup of a connect in progress.
+    var query: DNSQuery?
+
+    override init(thread: LuaThread) {
+        let server = thread.session.server
+        self.server = server
+        // Field by field: copying the whole config struct would retain each of its arrays and strings.
+        connectTimeout = Int64(server.config.socketConnectTimeout)
+        sendTimeout = Int64(server.config.socketSendTimeout)
+        readTimeout = Int64(server.config.socketReadTimeout)
+        super.init(thread: thread)
+        isTCP = true
+    }
+
+    var isConnected: Bool { connection != nil }
+
+    // MARK: connecting
+
+    /// Takes an idle connection from the pool of `poolKey`; false when it has none.
+    func reuse() -> Bool {
+        guard let (c, reused) = SocketPool.take(poolKey) else { return false }
+        adopt(c, reused: reused)
+        return true
+    }
+
+    /// Starts a new connection to `target`; returns how far it got.
+    func open(_ target: SocketTarget, runtime: NgxRuntime) -> ConnectStart {
+        close()
+        let start: ConnectStart
+        switch target {
+        case .ip(let a, let port): start = Sys.connect(a, port: port)
+        case .unix(let path): start = Sys.connectUnix(path)
+        }
+        switch start {
+        case .connected(let fd), .pending(let fd):
+            let c = Connection(fd: fd, runtime: runtime, sendTimeoutMs: sendTimeout)
+            do throws(SysError) {
+                try runtime.loop.register(fd, c, events: Connection.readEvents | Events.write)
+            } catch {
+                Sys.close(fd)
+                return .failed(error.errno)
+            }
+            c.watchingWrite = true
+            if case .pending = start { c.writable = false }
+            if case .ip = target { _ = Sys.setOption(fd, .tcpNodelay, 1) }
+            adopt(c, reused: 0)
+        case .failed:
+            break
+        }
+        return start
+    }
+
+    private func adopt(_ c: Connection, reused: Int) {
+        c.owner = self
+        c.state = .open
+        c.cancelRead()
+        c.sendTimedOut = false
+        sendTimedOut = false
+        connection = c
+        reusedTimes = reused
+    }
+
+    /// The pending connect finished (or failed): nil when connected, else the errno.
+    func connectOutcome() -> Int32? {
+        guard let c = connection else { return connectError == 0 ? ECONNREFUSED : connectError }
+        let e = Sys.socketError(c.fd)
+        return e == 0 ? nil : e
+    }
+
+    // MARK: closing
+
+    /// Closes the connection now; false when there was none.
+    @discardableResult
+    func close() -> Bool {
+        guard let c = connection else { return false }
+        connection = nil
+        c.reader = nil
+        c.writer = nil
+        c.close()
+        return true
+    }
+
+    override func shutdown() {
+        query?.abort()
+        query = nil
+        close()
+    }
+
+    /// Hands the connection to the pool (after `setkeepalive` checked it is clean).
+    func release(toPool timeoutMs: Int64, size: Int) {
+        guard let c = connection else { return }
+        connection = nil
+        SocketPool.put(c, key: poolKey, size: size, reused: reusedTimes, idleMs: timeoutMs)
+    }
+
+    func connectionClosed(_ c: Connection) {
+        if connection === c { connection = nil }
+    }
+
+    /// The send timeout passed: the writer is resumed with "timeout" and the socket closes.
+    func connectionSendTimedOut(_ c: Connection) -> Bool {
+        sendTimedOut = true
+        c.sendTimedOut = true
+        c.outputClosed = true
+        logError(NgxStrings.logWriteTimedOut)
+        let w = c.writer
+        c.writer = nil
+        if connection === c { connection = nil }
+        c.close()
+        w?.suspensionReady()
+        return true
+    }
+
+    // MARK: logging
+
+    /// Logs a failure at `[error]` with the session's context, unless `lua_socket_log_errors off`.
+    func logError(_ message: String) {
+        guard server.config.socketLogErrors, let t = thread else { return }
+        t.session.log(.error, (server.config.isStream ? "stream " : "") + message)
+    }
+}
+
+/// Where `connect` goes.
+enum SocketTarget {
+    case ip(IPAddress, UInt16)
+    case unix(String)
+}

@@ -1,0 +1,151 @@
+"""Host names in cosocket connects through the `resolver` directive: a fake DNS server on loopback that
+answers, refuses, times out or sends garbage; the cache; several servers in turn; the seed's error strings."""
+import time
+
+import pytest
+
+from conftest import lua_server, wait_until
+from upstream import FakeDNS, Upstream, echo, free_port, fd_count
+
+
+@pytest.fixture
+def dns():
+    made = []
+
+    def make(zone, mode="ok", ttl=60):
+        d = FakeDNS(zone, mode, ttl)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.stop()
+
+
+@pytest.fixture
+def up():
+    u = Upstream(echo)
+    yield u
+    u.stop()
+
+
+GATE = 'if not ngx.receive(1) then return end\n'
+
+
+def request(s):
+    c = s.connect()
+    c.send("x")
+    out = c.recv_all().decode()
+    c.close()
+    return out
+
+
+def connect_code(name, port):
+    return GATE + f'''
+        local sock = ngx.socket.tcp()
+        local ok, err = sock:connect("{name}", {port})
+        if not ok then ngx.say(err) return end
+        sock:send("hi")
+        ngx.say(sock:receive(2))
+    '''
+
+
+def test_resolves_and_caches(tcplua, dns, up):
+    d = dns({"up.test": ["127.0.0.1"]})
+    s = tcplua(lua_server(connect_code("up.test", up.port), f"resolver 127.0.0.1:{d.port}; resolver_timeout 2s;"))
+    assert request(s) == "hi\n"
+    assert request(s) == "hi\n"
+    assert d.queries == [("up.test", 1)]  # the second connect used the cache
+
+
+def test_ttl_expiry_and_valid_override(tcplua, dns, up):
+    d = dns({"up.test": ["127.0.0.1"]}, ttl=1)
+    s = tcplua(lua_server(connect_code("up.test", up.port), f"resolver 127.0.0.1:{d.port};"))
+    assert request(s) == "hi\n"
+    time.sleep(1.2)
+    assert request(s) == "hi\n"
+    assert len(d.queries) == 2
+    d2 = dns({"up.test": ["127.0.0.1"]}, ttl=1)
+    s2 = tcplua(lua_server(connect_code("up.test", up.port), f"resolver 127.0.0.1:{d2.port} valid=30s;"))
+    assert request(s2) == "hi\n"
+    time.sleep(1.2)
+    assert request(s2) == "hi\n"
+    assert len(d2.queries) == 1
+
+
+def test_ipv6_answer_when_no_a_record(tcplua, dns):
+    u6 = Upstream.__new__(Upstream)
+    import socket as pysock
+    import threading
+    srv = pysock.socket(pysock.AF_INET6)
+    try:
+        srv.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    srv.listen(4)
+    port = srv.getsockname()[1]
+
+    def serve():
+        c, _ = srv.accept()
+        echo(c)
+    threading.Thread(target=serve, daemon=True).start()
+    d = dns({"six.test": ["::1"]})
+    s = tcplua(lua_server(connect_code("six.test", port), f"resolver 127.0.0.1:{d.port};"))
+    assert request(s) == "hi\n"
+    assert d.queries == [("six.test", 1), ("six.test", 28)]
+    srv.close()
+
+
+def test_nxdomain(tcplua, dns):
+    d = dns({})
+    s = tcplua(lua_server(connect_code("nope.test", 9), f"resolver 127.0.0.1:{d.port};"))
+    assert request(s) == "nope.test could not be resolved (3: Host not found)\n"
+    assert s.log_lines(r"\[error\].*nope.test could not be resolved \(3: Host not found\)")
+
+
+@pytest.mark.parametrize("mode", ["silent", "garbage", "wrong-id"])
+def test_bad_servers_time_out(tcplua, dns, mode):
+    d = dns({"up.test": ["127.0.0.1"]}, mode=mode)
+    s = tcplua(lua_server(connect_code("up.test", 9), f"resolver 127.0.0.1:{d.port}; resolver_timeout 300ms;"))
+    t0 = time.time()
+    assert request(s) == "up.test could not be resolved (110: Operation timed out)\n"
+    assert 0.25 < time.time() - t0 < 3
+
+
+def test_several_servers_in_turn(tcplua, dns, up):
+    down = free_port()  # nothing listens: the kernel refuses
+    silent = dns({}, mode="silent")
+    good = dns({"up.test": ["127.0.0.1"]})
+    s = tcplua(lua_server(connect_code("up.test", up.port),
+                          f"resolver 127.0.0.1:{down} 127.0.0.1:{silent.port} 127.0.0.1:{good.port}; resolver_timeout 900ms;"))
+    t0 = time.time()
+    assert request(s) == "hi\n"
+    assert time.time() - t0 < 2
+    assert silent.queries and good.queries
+
+
+def test_no_resolver_and_localhost(tcplua, up):
+    s = tcplua(lua_server(GATE + f'''
+        local sock = ngx.socket.tcp()
+        ngx.say(sock:connect("abcd.example", 80))
+        ngx.say(sock:send("x"))
+        ngx.say(sock:close())
+        ngx.say(sock:connect("localhost", {up.port}))
+    '''))
+    assert request(s) == 'nilno resolver defined to resolve "abcd.example"\nnilclosed\nnilclosed\n1\n'
+
+
+def test_failed_lookups_leak_no_descriptor(tcplua, dns):
+    d = dns({}, mode="ok")
+    s = tcplua(lua_server(GATE + '''
+        for i = 1, 300 do
+            local sock = ngx.socket.tcp()
+            local ok, err = sock:connect("n" .. i .. ".test", 9)
+            assert(not ok and err:find("Host not found"), err)
+        end
+        ngx.say("done")
+    ''', f"resolver 127.0.0.1:{d.port};"))
+    request(s)
+    before = fd_count(s.proc.pid)
+    assert request(s) == "done\n"
+    assert fd_count(s.proc.pid) <= before
