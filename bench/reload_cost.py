@@ -41,7 +41,7 @@ def main():
     port = free_port()
     conf = (ROOT / "bench" / "tcplua" / "tcplua.conf").read_text()
     conf = conf.replace("$PORT", str(port)).replace("$WORKERS", "1").replace("$WORKLOAD_LUA", "")
-    conf = conf.replace("$ACCESS_LOG", "access_log off;")
+    conf = conf.replace("$ACCESS_LOG", "access_log off;").replace("$SHDICT", "")
     (prefix / "conf" / "tcplua.conf").write_text(conf)
     server = subprocess.Popen(["taskset", "-c", "0", str(TCPLUA), "-p", str(prefix) + "/", "-c", "conf/tcplua.conf"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -51,7 +51,11 @@ def main():
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
+                if server.poll() is not None:
+                    raise SystemExit("tcplua exited: " + (prefix / "logs" / "error.log").read_text())
                 time.sleep(0.05)
+        else:
+            raise SystemExit("tcplua did not start listening")
         results = {"none": [], "every 1s": []}
         for _ in range(args.pairs):
             for mode in ("none", "every 1s"):

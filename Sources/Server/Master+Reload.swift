@@ -75,6 +75,51 @@ extension Master {
             retiring.insert(pid)
             kill(pid, SIGWINCH)
         }
+        awaitStoppedAccepting(oldWorkers)
         return nil
+    }
+
+    /// Waits, up to a second in all, until the retired workers have closed their copies of the listening
+    /// sockets (each does when it handles its SIGWINCH, milliseconds later), so that once the answer says "ok"
+    /// every new connection reaches the new code. Read from `/proc/PID/fd`; a worker that is gone holds none.
+    private func awaitStoppedAccepting(_ pids: [pid_t]) {
+        var inodes: Set<UInt64> = []
+        for l in listeners {
+            var st = stat()
+            if fstat(l.fd, &st) == 0 { inodes.insert(UInt64(st.st_ino)) }
+        }
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        deadline.tv_sec += 1
+        for pid in pids {
+            while Master.holdsSocket(pid, of: inodes) {
+                var now = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &now)
+                if (now.tv_sec, now.tv_nsec) >= (deadline.tv_sec, deadline.tv_nsec) {
+                    log.log(.info, "worker process \(pid) still holds its listening sockets after 1s")
+                    return
+                }
+                usleep(1000)
+            }
+        }
+    }
+
+    /// Whether process `pid` has one of the sockets `inodes` open.
+    static func holdsSocket(_ pid: pid_t, of inodes: Set<UInt64>) -> Bool {
+        guard let dir = opendir("/proc/\(pid)/fd") else { return false }
+        defer { closedir(dir) }
+        var link = [CChar](repeating: 0, count: 64)
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+            }
+            guard name.first?.isNumber == true else { continue }
+            let n = readlink("/proc/\(pid)/fd/\(name)", &link, 63)
+            guard n > 0 else { continue }
+            let text = String(decoding: link[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard text.hasPrefix("socket:["), let inode = UInt64(text.dropFirst(8).dropLast()) else { continue }
+            if inodes.contains(inode) { return true }
+        }
+        return false
     }
 }

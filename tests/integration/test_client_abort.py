@@ -110,3 +110,34 @@ def test_on_abort_needs_the_directive(tcplua):
     c = s.connect()
     assert c.recv_all() == (b"2 nil\nlua_check_client_abort is off\n"
                             b"falsebad argument #1 to 'on_abort' (function expected, got number)\n")
+
+
+def test_abort_while_waiting_on_a_cosocket(tcplua):
+    import threading
+    from upstream import Upstream
+    held = threading.Event()
+
+    def stall(c):  # accepts and never answers
+        held.wait(20)
+
+    up = Upstream(stall)
+    try:
+        s = tcplua(lua_server(f"""
+            if not ngx.receive(1) then return end
+            local sock = ngx.socket.tcp()
+            sock:settimeout(1500)
+            assert(sock:connect("127.0.0.1", {up.port}))
+            ngx.say("waiting")
+            local data, err = sock:receive(1)
+            ngx.log(ngx.ERR, "after the upstream wait: ", err)
+        """, extra_server="lua_check_client_abort on;"))
+        c = s.connect()
+        c.send(b"x")
+        assert c.recv_line() == "waiting\n"
+        c.close()
+        s.wait_log(r"\*\d+ client prematurely closed connection")
+        time.sleep(2.5)  # past the cosocket's read timeout: the code after the wait would have run by now
+        assert not s.log_lines("after the upstream wait"), s.log_lines("after the upstream wait")
+    finally:
+        held.set()
+        up.stop()

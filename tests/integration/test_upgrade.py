@@ -26,7 +26,7 @@ def start_upgrade(s):
     new = wait_until(lambda: (lambda p: p if p and p != old else None)(pid_in(pidfile)), 30)
     assert new and new in children(old), (new, children(old))
     assert wait_until(lambda: len(children(new)) == 2, 30), s.error_log()
-    s.wait_log(r"using inherited sockets from \"\d+;\"")
+    s.wait_log(r"using inherited sockets from \"(\d+;)+\"")
     return new
 
 
@@ -101,3 +101,45 @@ def test_upgrade_rollback_with_hup_to_the_old_master(tcplua):
         assert request(s.connect()) == ["v1", "1"]
     finally:
         stop_pid(new)
+
+
+def test_upgrade_inherits_reuseport_and_unix_sockets(tcplua, tmp_path):
+    import socket as so
+    path = str(tmp_path / "up.sock")
+    conf_text = conf(listens=("127.0.0.1:$PORT reuseport", f"unix:{path}"))
+    s = tcplua(conf_text, files={"lua/handler.lua": HANDLER.format(v="v1")}, main=MAIN)
+
+    def tcp_sockets():
+        out = set()
+        for line in open("/proc/net/tcp").read().splitlines()[1:]:
+            f = line.split()
+            if f[3] == "0A" and int(f[1].split(":")[1], 16) == s.port:
+                out.add(f[9])
+        return out
+
+    def ask_unix():
+        c = so.socket(so.AF_UNIX)
+        c.settimeout(10)
+        c.connect(path)
+        c.sendall(b"x")
+        line = c.makefile("rb").readline().decode().split()
+        c.close()
+        return line
+
+    before = tcp_sockets()
+    inode = os.stat(path).st_ino
+    assert len(before) == 2 and ask_unix() == ["v1", "1"]
+    new = None
+    try:
+        (s.prefix / "lua" / "handler.lua").write_text(HANDLER.format(v="v2"))
+        new = start_upgrade(s)
+        s.proc.send_signal(signal.SIGWINCH)
+        s.proc.send_signal(signal.SIGQUIT)
+        assert s.proc.wait(timeout=20) == 0
+        assert tcp_sockets() == before  # the same reuseport sockets, none bound anew
+        assert os.stat(path).st_ino == inode  # the old master left the unix socket file alone
+        assert ask_unix() == ["v2", "1"]
+        assert request(s.connect()) == ["v2", "1"]
+    finally:
+        stop_pid(new)
+    assert wait_until(lambda: not os.path.exists(path), 5)  # the last master removed it

@@ -39,13 +39,8 @@ final class Session: ConnectionOwner {
     /// Links in the runtime's list of live sessions (graceful stop walks it).
     var next: Session?
     unowned(unsafe) var previous: Session?
-    /// The client's address as text when it is not IPv4 (an IPv6 client, `unix:`).
-    var remoteText: String?
-    /// `ngx.on_abort(fn)`: the registry reference of `fn` (-2: none), and the thread running it once the
-    /// client went away (`Session+Abort.swift`).
-    var abortHandlerRef: Int32 = -2
-    var abortThread: LuaThread?
-    var clientAborted = false
+    /// What few sessions need (a client that is not IPv4, `ngx.on_abort`), out of line: `Session+Extras.swift`.
+    var extras: SessionExtras?
     // Per light session (request) counters, for the access log.
     var requests = 1
     var requestStartMs: Int64 = 0
