@@ -221,15 +221,25 @@ extension NgxAPI {
 
     /// Installs the Lua layer over the `ngx` table on top of the stack. Inside `LuaVM.protected`.
     static func installPrelude(_ lua: Lua) {
-        guard lua.load(prelude, chunkName: "=ngx") else { fatalError("ngx prelude: \(lua.string(-1) ?? "?")") }
+        runLayer(lua, prelude, chunkName: "=ngx") {
+            lua.push(ngxParkNextRequest)
+            FastPath.push(lua)
+            return 2
+        }
+    }
+
+    /// Runs one of tcplua's Lua layers with `(ngx, YIELD, results, yield, ...)`, `ngx` being the table on top of
+    /// the stack and the rest what `extra` pushes (it returns their count). Inside `LuaVM.protected`; a
+    /// failure is a bug in tcplua's own Lua.
+    static func runLayer(_ lua: Lua, _ code: String, chunkName: String, _ extra: () -> Int32) {
+        guard lua.load(code, chunkName: chunkName) else { fatalError("\(chunkName): \(lua.string(-1) ?? "?")") }
         lua.pushValue(at: -2)
         pushYieldSentinel(lua)
         lua.push(ngxResults)
         lua.getGlobal("coroutine")
         lua.getField(-1, "yield")
         lua.remove(at: -2)
-        lua.push(ngxParkNextRequest)
-        FastPath.push(lua)
-        if let message = lua.pcallTraceback(nargs: 6, nresults: 0) { fatalError("ngx prelude: \(message)") }
+        let n = extra()
+        if let message = lua.pcallTraceback(nargs: 4 + n, nresults: 0) { fatalError("\(chunkName): \(message)") }
     }
 }

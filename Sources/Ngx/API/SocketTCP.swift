@@ -23,22 +23,13 @@ extension NgxAPI {
         Cosocket.installMeta(lua)
         lua.newTable()
         lua.setField(-2, "socket")
-        guard lua.load(tcpWrappers, chunkName: "=ngx.socket") else {
-            fatalError("socket wrappers: \(lua.string(-1) ?? "?")")
-        }
-        lua.pushValue(at: -2)
-        pushYieldSentinel(lua)
-        lua.push(ngxResults)
-        lua.getGlobal("coroutine")
-        lua.getField(-1, "yield")
-        lua.remove(at: -2)
-        let fns: [LuaFunction] = [
-            tcpNew, tcpConnect, tcpSend, tcpReceive, tcpReceiveAny, tcpUntilCheck, tcpUntilStep, tcpClose,
-            tcpSetTimeout, tcpSetTimeouts, tcpSetKeepalive, tcpGetReusedTimes, tcpSetOption, tcpGetOption,
-        ]
-        for f in fns { lua.push(f) }
-        if let message = lua.pcallTraceback(nargs: 4 + Int32(fns.count), nresults: 0) {
-            fatalError("socket wrappers: \(message)")
+        runLayer(lua, tcpWrappers, chunkName: "=ngx.socket") {
+            let fns: [LuaFunction] = [
+                tcpNew, tcpConnect, tcpSend, tcpReceive, tcpReceiveAny, tcpUntilCheck, tcpUntilStep, tcpClose,
+                tcpSetTimeout, tcpSetTimeouts, tcpSetKeepalive, tcpGetReusedTimes, tcpSetOption, tcpGetOption,
+            ]
+            for f in fns { lua.push(f) }
+            return Int32(fns.count)
         }
         injectUDP(lua)
     }

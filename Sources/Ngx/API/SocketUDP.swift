@@ -11,19 +11,10 @@ import LuaKit
 /// Context: process_by_lua*. `receive` yields. Host names: IP literals and `localhost`.
 extension NgxAPI {
     static func injectUDP(_ lua: Lua) {
-        guard lua.load(udpWrappers, chunkName: "=ngx.socket.udp") else {
-            fatalError("udp wrappers: \(lua.string(-1) ?? "?")")
-        }
-        lua.pushValue(at: -2)
-        pushYieldSentinel(lua)
-        lua.push(ngxResults)
-        lua.getGlobal("coroutine")
-        lua.getField(-1, "yield")
-        lua.remove(at: -2)
-        let fns: [LuaFunction] = [udpNew, udpSetPeer, udpSend, udpReceive, udpSetTimeout, udpClose]
-        for f in fns { lua.push(f) }
-        if let message = lua.pcallTraceback(nargs: 4 + Int32(fns.count), nresults: 0) {
-            fatalError("udp wrappers: \(message)")
+        runLayer(lua, udpWrappers, chunkName: "=ngx.socket.udp") {
+            let fns: [LuaFunction] = [udpNew, udpSetPeer, udpSend, udpReceive, udpSetTimeout, udpClose]
+            for f in fns { lua.push(f) }
+            return Int32(fns.count)
         }
     }
 
