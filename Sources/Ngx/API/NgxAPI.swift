@@ -21,6 +21,7 @@ enum NgxAPI {
         injectSocket(lua)
         injectRegex(lua)
         injectStringHelpers(lua)
+        injectContext(lua)
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
         installPrelude(lua)

@@ -24,22 +24,7 @@ public final class AccessLogWriter {
 
     /// Writes the line of the light session `s` ends.
     func write(session s: Session) {
-        var r = AccessLogRecord()
-        r.remoteAddress = s.address
-        r.remoteText = s.remoteText
-        r.remotePort = s.port
-        r.connection = s.number
-        r.requests = s.requests
-        r.startMs = s.requestStartMs
-        r.nowMs = s.nowWallMs
-        r.bytesSent = s.bytesSent
-        r.bytesReceived = s.bytesReceived
-        if lines.usesServer, let listen = s.listen {
-            r.serverAddress = listen.addressText
-            r.serverPort = listen.port
-        }
-        r.failed = s.outputClosed
-        write(r)
+        write(s.accessRecord(withServer: lines.usesServer))
     }
 
     /// Writes one line.
@@ -69,5 +54,27 @@ public final class AccessLogWriter {
             close(fd)
             fd = nfd
         }
+    }
+}
+
+extension Session {
+    /// The values the access log's variables (and `ngx.var`) read, now.
+    func accessRecord(withServer: Bool) -> AccessLogRecord {
+        var r = AccessLogRecord()
+        r.remoteAddress = address
+        r.remoteText = remoteText
+        r.remotePort = port
+        r.connection = number
+        r.requests = requests
+        r.startMs = requestStartMs
+        r.nowMs = nowWallMs
+        r.bytesSent = bytesSent
+        r.bytesReceived = bytesReceived
+        if withServer, let listen {
+            r.serverAddress = listen.addressText
+            r.serverPort = listen.port
+        }
+        r.failed = outputClosed
+        return r
     }
 }

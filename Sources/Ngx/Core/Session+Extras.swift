@@ -9,6 +9,8 @@ final class SessionExtras {
     var abortThread: LuaThread?
     /// The client's hang-up was seen (`lua_check_client_abort`): once per session.
     var clientAborted = false
+    /// `ngx.ctx`: the registry reference of the session's table (-2: not made yet).
+    var ctxRef: Int32 = -2
 }
 
 extension Session {
@@ -23,6 +25,10 @@ extension Session {
     var abortThread: LuaThread? {
         get { extras?.abortThread }
         set { madeExtras.abortThread = newValue }
+    }
+    var ctxRef: Int32 {
+        get { extras?.ctxRef ?? -2 }
+        set { madeExtras.ctxRef = newValue }
     }
     var clientAborted: Bool {
         get { extras?.clientAborted ?? false }

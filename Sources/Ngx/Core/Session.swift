@@ -169,6 +169,10 @@ final class Session: ConnectionOwner {
         if bytesSent > 0 || bytesReceived > 0 || requests == 1, let log = accessLogRef {
             log._withUnsafeGuaranteedRef { $0.write(session: self) }
         }
+        if ctxRef != -2 {  // ngx.ctx
+            vm.lua.unref(ctxRef)
+            ctxRef = -2
+        }
         runtime.sessionEnded(self)
     }
 

@@ -30,6 +30,8 @@ public enum NgxStrings {
         "bad argument #\(i) to 'log' (string, number, boolean, or nil expected, got \(type))"
     }
     public static let badLogLevel = "bad log level"
+    public static let ctxNotTable = "ctx should be a table while the value is not a table"
+    public static func variableNotChangeable(_ name: String) -> String { "variable \"\(name)\" not changeable" }
     public static func disabled(_ phase: String) -> String { "API disabled in the context of \(phase)" }
     public static let cannotYield = "attempt to yield across C-call boundary"
     public static let userCoroutine =

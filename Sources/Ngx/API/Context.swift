@@ -1,0 +1,116 @@
+import CLuaJIT
+import LuaKit
+
+/// `ngx.ctx`: one table per session, made on first use and kept across `ngx.wait_next_request()` (the seed's
+/// connection_session is the request context); `ngx.ctx = t` replaces it. `ngx.var.NAME`: the access log's
+/// variables (`remote_addr`, `remote_port`, `server_addr`, `server_port`, `connection`,
+/// `connection_requests`, `bytes_sent`, `bytes_received`, `session_time`, `request_time`, `status`, `pid`,
+/// `msec`, `time_local`, `time_iso8601`, `protocol`) and `binary_remote_addr`, as strings; nil for a name
+/// tcplua does not know; assigning raises `variable "x" not changeable`. `ngx.get_phase()`: `"init"`,
+/// `"init_worker"` or `"content"`. Context: ctx and var in handlers; get_phase anywhere. Never yield.
+extension NgxAPI {
+    static func injectContext(_ lua: Lua) {
+        lua.newTable()
+        lua.newTable(nrec: 2)
+        lua.push(varIndex)
+        lua.setField(-2, "__index")
+        lua.push(varNewIndex)
+        lua.setField(-2, "__newindex")
+        lua.setMetatable(-2)
+        lua.setField(-2, "var")
+        lua.push(getPhase)
+        lua.setField(-2, "get_phase")
+        lua.newTable(nrec: 2)  // the ngx table's own metatable: ngx.ctx
+        lua.push(ngxIndex)
+        lua.setField(-2, "__index")
+        lua.push(ngxNewIndex)
+        lua.setField(-2, "__newindex")
+        lua.setMetatable(-2)
+    }
+
+    /// `ngx.ctx` (any other missing key of `ngx` is nil).
+    static let ngxIndex: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard lua.type(at: 2) == .string, lua.string(2) == "ctx" else {
+            lua.pushNil()
+            return 1
+        }
+        return withThread(lua) { t in
+            let s = t.session
+            if s.ctxRef == -2 {
+                lua.newTable()
+                lua.pushValue(at: -1)
+                s.ctxRef = lua.ref()
+            } else {
+                lua.pushRef(s.ctxRef)
+            }
+            return 1
+        }
+    }
+
+    /// `ngx.ctx = t`; any other new key of `ngx` is stored as given.
+    static let ngxNewIndex: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard lua.type(at: 2) == .string, lua.string(2) == "ctx" else {
+            lua_rawset(lua.L, 1)
+            return 0
+        }
+        guard lua.type(at: 3) == .table else { return lua.error(NgxStrings.ctxNotTable) }
+        return withThread(lua) { t in
+            let s = t.session
+            if s.ctxRef != -2 { s.vm.lua.unref(s.ctxRef) }
+            lua.pushValue(at: 3)
+            s.ctxRef = lua.ref()
+            return 0
+        }
+    }
+
+    /// One single-variable line writer per variable, made on first use.
+    nonisolated(unsafe) static var variableWriters: [AccessLogVariable: AccessLogLineWriter] = [:]
+
+    static let varIndex: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard lua.type(at: 2) == .string, let name = lua.string(2) else {
+            lua.pushNil()
+            return 1
+        }
+        return withThread(lua) { t in
+            let s = t.session
+            if name == "binary_remote_addr" {
+                guard s.remoteText == nil else {
+                    lua.pushNil()
+                    return 1
+                }
+                var be = s.address.bigEndian
+                withUnsafeBytes(of: &be) { lua.push(bytes: $0.baseAddress, count: 4) }
+                return 1
+            }
+            let v = AccessLogVariable(name: name)
+            guard v != .unknown else {
+                lua.pushNil()
+                return 1
+            }
+            let writer = variableWriters[v] ?? AccessLogLineWriter(format: AccessLogFormat("$" + name), capacity: 256)
+            variableWriters[v] = writer
+            writer.append(s.accessRecord(withServer: true))
+            lua.push(bytes: writer.buffer.base, count: max(0, writer.buffer.count - 1))  // without the newline
+            writer.buffer.removeAll()
+            return 1
+        }
+    }
+
+    static let varNewIndex: LuaFunction = { L in
+        let lua = Lua(L!)
+        return lua.error(NgxStrings.variableNotChangeable(lua.string(2) ?? "?"))
+    }
+
+    static let getPhase: LuaFunction = { L in
+        let lua = Lua(L!)
+        switch NgxRuntime.shared.phase {
+        case .initByLua: lua.push(static: "init")
+        case .initWorker: lua.push(static: "init_worker")
+        case .session: lua.push(static: "content")
+        }
+        return 1
+    }
+}
