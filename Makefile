@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := libluajit2-5.1-dev lua-cjson pkg-config gcc libpcre2-dev
+APT_PACKAGES := libluajit2-5.1-dev lua-cjson pkg-config gcc libpcre2-dev libssl-dev
 # Real servers the cosocket tests drive through Debian's Lua client libraries.
 TEST_PACKAGES := redis-server memcached dnsmasq-base
 # Debian's pure-Lua cosocket clients, unpacked (not installed: they depend on nginx-extras) for the tests.

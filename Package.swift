@@ -16,7 +16,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CLuaJIT", pkgConfig: "luajit", providers: [.apt(["libluajit2-5.1-dev"])]),
-        .target(name: "CShim", dependencies: ["CLuaJIT"], linkerSettings: [.linkedLibrary("pcre2-8")]),
+        .target(name: "CShim", dependencies: ["CLuaJIT"], linkerSettings: [.linkedLibrary("pcre2-8"), .linkedLibrary("crypto")]),
         .target(name: "LuaKit", dependencies: ["CLuaJIT", "CShim"], swiftSettings: hot),
         .target(
             name: "EventLoop", dependencies: ["CShim", .product(name: "HeapModule", package: "swift-collections")],

@@ -22,6 +22,7 @@ enum NgxAPI {
         injectRegex(lua)
         injectStringHelpers(lua)
         injectContext(lua)
+        injectDigest(lua)
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
         installPrelude(lua)
