@@ -9,6 +9,8 @@ final class SessionExtras {
     var abortThread: LuaThread?
     /// The client's hang-up was seen (`lua_check_client_abort`): once per session.
     var clientAborted = false
+    /// `ngx.req.socket()`'s object, once a script asked for it.
+    var clientSocket: ClientSocket?
 }
 
 extension Session {
@@ -27,6 +29,11 @@ extension Session {
     var clientAborted: Bool {
         get { extras?.clientAborted ?? false }
         set { madeExtras.clientAborted = newValue }
+    }
+
+    var clientSocket: ClientSocket? {
+        get { extras?.clientSocket }
+        set { madeExtras.clientSocket = newValue }
     }
 
     private var madeExtras: SessionExtras {
