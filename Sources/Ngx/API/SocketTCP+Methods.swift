@@ -23,53 +23,53 @@ extension NgxAPI {
     /// positional form, where a value that is nil or not positive leaves that timeout as it is.
     static let tcpSetTimeout: LuaFunction = { L in
         let lua = Lua(L!)
-        let argc = lua.top
-        guard argc >= 2, argc <= 4 else {
-            return lua.error(
-                "ngx.socket settimeout: expecting 2 to 4 arguments (including the object), but got \(argc)"
-            )
-        }
-        var values: [Int64?] = []
-        for i in 2...max(2, argc) {
-            guard case .success(let v)? = timeoutArg(lua, i, "settimeout") else {
-                return lua.error(NgxStrings.badTimeout("settimeout"))
+        return timeouts(lua, "settimeout") { connect, send, read in
+            withTCP(lua, "settimeout") { _, s in
+                if let v = connect { s.connectTimeout = v }
+                if let v = send { s.sendTimeout = v }
+                if let v = read { s.readTimeout = v }
+                return 0
             }
-            values.append(v)
-        }
-        return withTCP(lua, "settimeout") { _, s in
-            if argc == 2 {
-                if let v = values[0] {
-                    s.connectTimeout = v
-                    s.sendTimeout = v
-                    s.readTimeout = v
-                }
-            } else {
-                if let v = values[0] { s.connectTimeout = v }
-                if values.count > 1, let v = values[1] { s.sendTimeout = v }
-                if values.count > 2, let v = values[2] { s.readTimeout = v }
-            }
-            return 0
         }
     }
 
     static let tcpSetTimeouts: LuaFunction = { L in
         let lua = Lua(L!)
-        guard lua.top == 4 else {
-            return lua.error("ngx.socket settimeouts: expecting 4 arguments (including the object), but got \(lua.top)")
+        return timeouts(lua, "settimeouts") { connect, send, read in
+            withTCP(lua, "settimeouts") { _, s in
+                if let v = connect { s.connectTimeout = v }
+                if let v = send { s.sendTimeout = v }
+                if let v = read { s.readTimeout = v }
+                return 0
+            }
+        }
+    }
+
+    /// Checks the arguments of `settimeout(ms)`, the seed's `settimeout(connect, send, read)` or
+    /// `settimeouts(connect, send, read)` (`fn`) and runs `body` with the (connect, send, read) values given.
+    static func timeouts(_ lua: Lua, _ fn: String, _ body: (Int64?, Int64?, Int64?) -> Int32) -> Int32 {
+        let argc = lua.top
+        let plural = fn == "settimeouts"
+        if plural {
+            guard argc == 4 else {
+                return lua.error("ngx.socket settimeouts: expecting 4 arguments (including the object), but got \(argc)")
+            }
+        } else {
+            guard argc >= 2, argc <= 4 else {
+                return lua.error(
+                    "ngx.socket settimeout: expecting 2 to 4 arguments (including the object), but got \(argc)"
+                )
+            }
         }
         var values: [Int64?] = []
-        for i: Int32 in 2...4 {
-            guard case .success(let v)? = timeoutArg(lua, i, "settimeouts") else {
-                return lua.error(NgxStrings.badTimeout("settimeouts"))
+        for i in 2...max(2, argc) {
+            guard case .success(let v)? = timeoutArg(lua, i, fn) else {
+                return lua.error(NgxStrings.badTimeout(fn))
             }
             values.append(v)
         }
-        return withTCP(lua, "settimeouts") { _, s in
-            if let v = values[0] { s.connectTimeout = v }
-            if let v = values[1] { s.sendTimeout = v }
-            if let v = values[2] { s.readTimeout = v }
-            return 0
-        }
+        if argc == 2 { return body(values[0], values[0], values[0]) }
+        return body(values[0], values.count > 1 ? values[1] : nil, values.count > 2 ? values[2] : nil)
     }
 
     /// `setkeepalive(timeout?, size?)`: the connection goes back to its pool; the socket is closed after.

@@ -8,6 +8,20 @@ extension NgxAPI {
 
     static let tcpReceive: LuaFunction = { L in
         let lua = Lua(L!)
+        return receiveRequest(lua) { req in
+            withTCP(lua, "receive", yielding: true) { t, s in
+                lua.setTop(0)
+                if req.mode == .size && req.total == 0 && s.isConnected {
+                    lua.push(static: "")
+                    return 1
+                }
+                return startReceive(t, s, req, lua)
+            }
+        }
+    }
+
+    /// Checks `receive`'s arguments (self, pattern | total, at_least?) and runs `body` with the request.
+    static func receiveRequest(_ lua: Lua, _ body: (ReadRequest) -> Int32) -> Int32 {
         let argc = lua.top
         guard argc >= 1, argc <= 3 else {
             return lua.error("expecting 1, 2 or 3 arguments (including the object), but got \(argc)")
@@ -36,32 +50,42 @@ extension NgxAPI {
         } else {
             return lua.error(NgxStrings.badPatternArg(lua.typeName(at: 2)))
         }
-        return withTCP(lua, "receive", yielding: true) { t, s in
-            lua.setTop(0)
-            if req.mode == .size && req.total == 0 && s.isConnected {
-                lua.push(static: "")
-                return 1
-            }
-            return startReceive(t, s, req, lua)
-        }
+        return body(req)
     }
 
     static let tcpReceiveAny: LuaFunction = { L in
         let lua = Lua(L!)
+        return receiveAnyRequest(lua) { req in
+            withTCP(lua, "receiveany", yielding: true) { t, s in
+                lua.setTop(0)
+                return startReceive(t, s, req, lua)
+            }
+        }
+    }
+
+    /// Checks `receiveany`'s arguments (self, max) and runs `body` with the request.
+    static func receiveAnyRequest(_ lua: Lua, _ body: (ReadRequest) -> Int32) -> Int32 {
         guard lua.top == 2 else { return lua.error("expecting 2 arguments (including the object), but got \(lua.top)") }
         guard let n = lua.toNumber(2), n >= 1 else { return lua.error(NgxStrings.receiveanyMax) }
         var req = ReadRequest()
         req.mode = .any
         req.total = n < 1e12 ? Int(n) : 1 << 40
-        return withTCP(lua, "receiveany", yielding: true) { t, s in
-            lua.setTop(0)
-            return startReceive(t, s, req, lua)
-        }
+        return body(req)
     }
 
     /// `receiveuntil(pattern, opts)`'s checks; returns `inclusive`.
     static let tcpUntilCheck: LuaFunction = { L in
         let lua = Lua(L!)
+        return untilOptions(lua) { inclusive in
+            withTCP(lua, "receiveuntil") { _, _ in
+                lua.push(inclusive)
+                return 1
+            }
+        }
+    }
+
+    /// Checks `receiveuntil`'s arguments (self, pattern, opts?) and runs `body` with `inclusive`.
+    static func untilOptions(_ lua: Lua, _ body: (Bool) -> Int32) -> Int32 {
         guard lua.top >= 2, lua.top <= 3 else {
             return lua.error("expecting 2 or 3 arguments (including the object), but got \(lua.top)")
         }
@@ -81,15 +105,23 @@ extension NgxAPI {
         } else if !lua.isNoneOrNil(3) {
             return lua.error("bad argument #3 to 'receiveuntil' (table expected, got \(lua.typeName(at: 3)))")
         }
-        return withTCP(lua, "receiveuntil") { _, _ in
-            lua.push(inclusive)
-            return 1
-        }
+        return body(inclusive)
     }
 
     /// One call of a `receiveuntil` iterator: (self, pattern, inclusive, size?).
     static let tcpUntilStep: LuaFunction = { L in
         let lua = Lua(L!)
+        return untilRequest(lua) { req, pattern in
+            withTCP(lua, "receiveuntil", yielding: true) { t, s in
+                lua.setTop(0)
+                if s.untilPattern != pattern { s.untilPattern = pattern }
+                return startReceive(t, s, req, lua)
+            }
+        }
+    }
+
+    /// Checks an iterator call's arguments (self, pattern, inclusive, size?) and runs `body` with the request.
+    static func untilRequest(_ lua: Lua, _ body: (ReadRequest, [UInt8]) -> Int32) -> Int32 {
         var req = ReadRequest()
         req.mode = .until
         guard let b = lua.bytes(2) else { return lua.error(NgxStrings.patternEmpty) }
@@ -99,11 +131,7 @@ extension NgxAPI {
             guard let n = lua.toNumber(4), n >= 1 else { return lua.error(NgxStrings.badNumberArg(1, "iterator")) }
             req.chunk = n < 1e12 ? Int(n) : 1 << 40
         }
-        return withTCP(lua, "receiveuntil", yielding: true) { t, s in
-            lua.setTop(0)
-            if s.untilPattern != pattern { s.untilPattern = pattern }
-            return startReceive(t, s, req, lua)
-        }
+        return body(req, pattern)
     }
 
     static func startReceive(_ t: LuaThread, _ s: TCPSocket, _ req: ReadRequest, _ lua: Lua) -> Int32 {

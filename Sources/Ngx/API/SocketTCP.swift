@@ -28,15 +28,17 @@ extension NgxAPI {
                 tcpNew, tcpConnect, tcpSend, tcpReceive, tcpReceiveAny, tcpUntilCheck, tcpUntilStep, tcpClose,
                 tcpSetTimeout, tcpSetTimeouts, tcpSetKeepalive, tcpGetReusedTimes, tcpSetOption, tcpGetOption,
             ]
-            for f in fns { lua.push(f) }
-            return Int32(fns.count)
+            for f in fns + reqFunctions { lua.push(f) }
+            return Int32(fns.count + reqFunctions.count)
         }
         injectUDP(lua)
     }
 
     static let tcpWrappers = """
         local ngx, YIELD, results, yield, new, connect, send, receive, receiveany, until_check, until_step,
-          close, settimeout, settimeouts, setkeepalive, getreusedtimes, setoption, getoption = ...
+          close, settimeout, settimeouts, setkeepalive, getreusedtimes, setoption, getoption,
+          req_socket, req_send, req_receive, req_receiveany, req_until_check, req_until_step, req_settimeout,
+          req_settimeouts = ...
         local setmetatable = setmetatable
         local mt = {}
         -- Passes a Swift half's results through (their count too), or yields and fetches them.
@@ -61,38 +63,42 @@ extension NgxAPI {
           if ok then return ok end
           return nil, err
         end
-        function mt.send(self, data)
-          local n, err = send(self, data)
-          if n == YIELD then yield() return pass(results()) end
-          if n then return n end
-          return nil, err
-        end
-        function mt.receive(self, pattern, at_least)
-          local data, err, partial = receive(self, pattern, at_least)
-          if data == YIELD then yield() return pass(results()) end
-          if data then return data end
-          if partial == nil then return nil, err end
-          return nil, err, partial
-        end
-        function mt.receiveany(self, max)
-          local data, err, partial = receiveany(self, max)
-          if data == YIELD then yield() return pass(results()) end
-          if data then return data end
-          if partial == nil then return nil, err end
-          return nil, err, partial
-        end
-        function mt.receiveuntil(self, pattern, opts)
-          local inclusive = until_check(self, pattern, opts)
-          local done = false
-          return function(size)
-            if done then done = false return nil end
-            local a, b, c, d = until_step(self, pattern, inclusive, size)
-            if a == YIELD then yield() a, b, c, d = results() end
-            if d and size then done = true end
-            if a ~= nil then return a end
-            return a, b, c
+        -- send, the receives and receiveuntil over a socket's Swift halves (a TCP cosocket's, the client's)
+        local function methods(mt, send, receive, receiveany, until_check, until_step)
+          function mt.send(self, data)
+            local n, err = send(self, data)
+            if n == YIELD then yield() return pass(results()) end
+            if n then return n end
+            return nil, err
+          end
+          function mt.receive(self, pattern, at_least)
+            local data, err, partial = receive(self, pattern, at_least)
+            if data == YIELD then yield() return pass(results()) end
+            if data then return data end
+            if partial == nil then return nil, err end
+            return nil, err, partial
+          end
+          function mt.receiveany(self, max)
+            local data, err, partial = receiveany(self, max)
+            if data == YIELD then yield() return pass(results()) end
+            if data then return data end
+            if partial == nil then return nil, err end
+            return nil, err, partial
+          end
+          function mt.receiveuntil(self, pattern, opts)
+            local inclusive = until_check(self, pattern, opts)
+            local done = false
+            return function(size)
+              if done then done = false return nil end
+              local a, b, c, d = until_step(self, pattern, inclusive, size)
+              if a == YIELD then yield() a, b, c, d = results() end
+              if d and size then done = true end
+              if a ~= nil then return a end
+              return a, b, c
+            end
           end
         end
+        methods(mt, send, receive, receiveany, until_check, until_step)
         mt.close = close
         mt.settimeout = settimeout
         mt.settimeouts = settimeouts
@@ -100,6 +106,20 @@ extension NgxAPI {
         mt.getreusedtimes = getreusedtimes
         mt.setoption = setoption
         mt.getoption = getoption
+
+        -- ngx.req.socket(): the client connection (`ReqSocket.swift`)
+        local reqmt = {}
+        reqmt.__index = reqmt
+        methods(reqmt, req_send, req_receive, req_receiveany, req_until_check, req_until_step)
+        reqmt.settimeout = req_settimeout
+        reqmt.settimeouts = req_settimeouts
+        ngx.req = {
+          socket = function(...)
+            local s, err = req_socket(...)
+            if s == nil then return nil, err end
+            return setmetatable({ s }, reqmt)
+          end
+        }
         """
 
     // MARK: helpers

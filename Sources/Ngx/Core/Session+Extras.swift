@@ -11,6 +11,8 @@ final class SessionExtras {
     var clientAborted = false
     /// `ngx.ctx`: the registry reference of the session's table (-2: not made yet).
     var ctxRef: Int32 = -2
+    /// `ngx.req.socket()`'s object, once a script asked for it.
+    var clientSocket: ClientSocket?
 }
 
 extension Session {
@@ -33,6 +35,11 @@ extension Session {
     var clientAborted: Bool {
         get { extras?.clientAborted ?? false }
         set { madeExtras.clientAborted = newValue }
+    }
+
+    var clientSocket: ClientSocket? {
+        get { extras?.clientSocket }
+        set { madeExtras.clientSocket = newValue }
     }
 
     private var madeExtras: SessionExtras {

@@ -37,15 +37,18 @@ enum ReadStatus {
     case failed
 }
 
-extension TCPSocket {
-    /// Reads what the request needs from the socket, without touching Lua; `progress` tells whether
-    /// bytes arrived (the read timeout counts from the last bytes).
-    func readStatus(progress: inout Bool) -> ReadStatus {
-        guard let u = connectionRef else { return .failed }
-        return u._withUnsafeGuaranteedRef { c in readStatus(c, progress: &progress) }
-    }
+/// Reads `ReadRequest`s over any `Connection`: a TCP cosocket's upstream connection and the client's socket
+/// (`ngx.req.socket()`) share the status checks, the line and pattern search and the results. The conformer
+/// keeps the request in progress and the `receiveuntil` pattern.
+protocol ConnectionReader: AnyObject {
+    var read: ReadRequest { get set }
+    var untilPattern: [UInt8] { get }
+}
 
-    private func readStatus(_ c: Connection, progress: inout Bool) -> ReadStatus {
+extension ConnectionReader {
+    /// Reads what the request needs from `c`, without touching Lua; `progress` tells whether bytes arrived
+    /// (the read timeout counts from the last bytes).
+    func readStatus(_ c: Connection, progress: inout Bool) -> ReadStatus {
         switch read.mode {
         case .size:
             return status(c.fill(want: read.atLeast, progress: &progress))
@@ -81,7 +84,7 @@ extension TCPSocket {
 
     /// Looks for the line end or the pattern in the bytes not searched yet; true when the request can
     /// finish (found, or a sized `until` has a full chunk that cannot hold the start of the pattern).
-    private func search(_ c: Connection) -> Bool {
+    func search(_ c: Connection) -> Bool {
         if read.found >= 0 { return true }  // found by the event that woke the thread
         let n = c.input.readable
         guard n > 0 else { return false }
@@ -116,23 +119,8 @@ extension TCPSocket {
         return read.chunk > 0 && n - (m - 1) >= read.chunk
     }
 
-    /// Inside the running coroutine: pushes the finished receive's results and consumes their bytes.
-    /// A failure other than a timeout closes the socket.
-    func pushRead(_ status: ReadStatus, timedOut: Bool, _ lua: Lua) -> Int32 {
-        guard let c = connection else {
-            lua.pushNil()
-            lua.push(NgxStrings.closed)
-            lua.push(static: "")
-            return 3
-        }
-        if timedOut {
-            logError(NgxStrings.logReadTimedOut)
-            return pushFailure(c, NgxStrings.timeout, lua, close: false)
-        }
-        if status == .failed {
-            if c.readError != 0 { logError(NgxStrings.logReadFailed(c.readError)) }
-            return pushFailure(c, NgxStrings.socketError(c.readError), lua, close: true)
-        }
+    /// Inside the running coroutine: pushes a finished request's data and consumes its bytes.
+    func pushData(_ c: Connection, _ lua: Lua) -> Int32 {
         let input = c.input.readPointer
         switch read.mode {
         case .size, .any:
@@ -169,7 +157,7 @@ extension TCPSocket {
     }
 
     /// A line without its LF and without any CR (OpenResty's `*l`).
-    private func pushLine(_ p: UnsafeMutableRawPointer, _ n: Int, _ lua: Lua) {
+    func pushLine(_ p: UnsafeMutableRawPointer, _ n: Int, _ lua: Lua) {
         let b = p.assumingMemoryBound(to: UInt8.self)
         if memchr(b, 13, n) == nil {
             lua.push(bytes: p, count: n)
@@ -182,13 +170,41 @@ extension TCPSocket {
     }
 
     /// `nil, err, partial` with every buffered byte as the partial.
-    private func pushFailure(_ c: Connection, _ err: String, _ lua: Lua, close: Bool) -> Int32 {
+    func pushPartial(_ c: Connection, _ err: String, _ lua: Lua) -> Int32 {
         lua.pushNil()
         lua.push(err)
         lua.push(bytes: c.input.isAllocated ? c.input.readPointer : nil, count: c.input.readable)
         c.input.consume(c.input.readable)
         c.releaseInputIfEmpty()
-        if close { self.close() }
         return 3
+    }
+}
+
+extension TCPSocket {
+    /// Reads what the request needs from the socket's connection (`ConnectionReader.readStatus`).
+    func readStatus(progress: inout Bool) -> ReadStatus {
+        guard let u = connectionRef else { return .failed }
+        return u._withUnsafeGuaranteedRef { c in readStatus(c, progress: &progress) }
+    }
+
+    /// Inside the running coroutine: pushes the finished receive's results and consumes their bytes.
+    /// A failure other than a timeout closes the socket.
+    func pushRead(_ status: ReadStatus, timedOut: Bool, _ lua: Lua) -> Int32 {
+        guard let c = connection else {
+            lua.pushNil()
+            lua.push(NgxStrings.closed)
+            lua.push(static: "")
+            return 3
+        }
+        if timedOut {
+            logError(NgxStrings.logReadTimedOut)
+            return pushPartial(c, NgxStrings.timeout, lua)
+        }
+        if status == .failed {
+            if c.readError != 0 { logError(NgxStrings.logReadFailed(c.readError)) }
+            defer { close() }
+            return pushPartial(c, NgxStrings.socketError(c.readError), lua)
+        }
+        return pushData(c, lua)
     }
 }

@@ -8,7 +8,7 @@ import Glibc
 ///
 ///     new ──connect──▶ connecting ──▶ connected ──close / error──▶ closed ──connect──▶ …
 ///                                          └──setkeepalive──▶ (its connection pooled) closed
-final class TCPSocket: Cosocket, ConnectionOwner {
+final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
     /// Unowned: a live connection is retained by the loop while registered, and a pooled one by its pool;
     /// this reference is cleared whenever the connection closes or goes to the pool.
     private(set) var connectionRef: Unmanaged<Connection>?
