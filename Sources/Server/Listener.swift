@@ -35,9 +35,17 @@ final class Listener: EventHandler {
         case .ipv4:
             guard let ip = Sys.parseIPv4(a.host) else { throw ServerError("invalid listen address \"\(a.text)\"") }
             fd = tl_listen_ipv4(
-                ip, a.port, Int32(a.backlog), Int32(a.rcvbuf ?? 0), Int32(a.sndbuf ?? 0), a.reuseport ? 1 : 0,
-                keepalive, Int32(a.keepaliveIdle ?? 0), Int32(a.keepaliveInterval ?? 0),
-                Int32(a.keepaliveCount ?? 0), a.deferred ? 1 : 0
+                ip,
+                a.port,
+                Int32(a.backlog),
+                Int32(a.rcvbuf ?? 0),
+                Int32(a.sndbuf ?? 0),
+                a.reuseport ? 1 : 0,
+                keepalive,
+                Int32(a.keepaliveIdle ?? 0),
+                Int32(a.keepaliveInterval ?? 0),
+                Int32(a.keepaliveCount ?? 0),
+                a.deferred ? 1 : 0
             )
         case .ipv6:
             var bytes = [UInt8](repeating: 0, count: 16)
@@ -45,13 +53,33 @@ final class Listener: EventHandler {
                 throw ServerError("invalid listen address \"\(a.text)\"")
             }
             fd = tl_listen_other(
-                bytes, a.port, nil, Int32(a.backlog), Int32(a.rcvbuf ?? 0), Int32(a.sndbuf ?? 0),
-                a.reuseport ? 1 : 0, keepalive, Int32(a.keepaliveIdle ?? 0), Int32(a.keepaliveInterval ?? 0),
-                Int32(a.keepaliveCount ?? 0), a.deferred ? 1 : 0
+                bytes,
+                a.port,
+                nil,
+                Int32(a.backlog),
+                Int32(a.rcvbuf ?? 0),
+                Int32(a.sndbuf ?? 0),
+                a.reuseport ? 1 : 0,
+                keepalive,
+                Int32(a.keepaliveIdle ?? 0),
+                Int32(a.keepaliveInterval ?? 0),
+                Int32(a.keepaliveCount ?? 0),
+                a.deferred ? 1 : 0
             )
         case .unix:
             fd = tl_listen_other(
-                nil, 0, a.host, Int32(a.backlog), Int32(a.rcvbuf ?? 0), Int32(a.sndbuf ?? 0), 0, -1, 0, 0, 0, 0
+                nil,
+                0,
+                a.host,
+                Int32(a.backlog),
+                Int32(a.rcvbuf ?? 0),
+                Int32(a.sndbuf ?? 0),
+                0,
+                -1,
+                0,
+                0,
+                0,
+                0
             )
         }
         guard fd >= 0 else {

@@ -2,7 +2,12 @@
 extension DictZone {
     /// Pushes a string or number at the head (`left`) or tail of the list at `key`, creating it when missing
     /// or expired; returns the new length. Makes room as `set` does (the list itself is never evicted).
-    public func push(_ key: UnsafeRawBufferPointer, _ value: DictValue, left: Bool, now: Int64)
+    public func push(
+        _ key: UnsafeRawBufferPointer,
+        _ value: DictValue,
+        left: Bool,
+        now: Int64
+    )
         -> Result<Int, DictError>
     {
         let bytes: UnsafeRawBufferPointer
@@ -35,7 +40,13 @@ extension DictZone {
                     let need = EntryLayout.words(key: key.count, value: 8)
                     var none = 0
                     guard need + nodeWords <= zone.heapWords,
-                        let e = zone.allocateEvicting(words: need, evict: true, keep: &none, now: now, forcible: &forcible)
+                        let e = zone.allocateEvicting(
+                            words: need,
+                            evict: true,
+                            keep: &none,
+                            now: now,
+                            forcible: &forcible
+                        )
                     else { return .failure(.noMemory) }
                     zone.initEntry(e, key: key, hash: h, type: .list, valueLen: 0, expires: 0, flags: 0)
                     zone.setListHead(e, 0)
@@ -44,7 +55,14 @@ extension DictZone {
                 } else {
                     zone.touch(w)
                 }
-                guard let n = zone.allocateEvicting(words: nodeWords, evict: true, keep: &w, now: now, forcible: &forcible)
+                guard
+                    let n = zone.allocateEvicting(
+                        words: nodeWords,
+                        evict: true,
+                        keep: &w,
+                        now: now,
+                        forcible: &forcible
+                    )
                 else {
                     if zone.valueLen(w) == 0 { zone.removeEntry(w) }
                     return .failure(.noMemory)
@@ -57,7 +75,12 @@ extension DictZone {
 
     /// Removes and returns the head (`left`) or tail item of the list at `key` (`.missing` when there is no
     /// list); a list left empty is deleted.
-    public func pop(_ key: UnsafeRawBufferPointer, left: Bool, now: Int64, into buffer: ValueBuffer)
+    public func pop(
+        _ key: UnsafeRawBufferPointer,
+        left: Bool,
+        now: Int64,
+        into buffer: ValueBuffer
+    )
         -> Result<DictRead, DictError>
     {
         let h = hashKey(key)

@@ -109,7 +109,12 @@ public struct DictZone: @unchecked Sendable {
 
     /// `get`/`get_stale`: the value (copied into `buffer` for strings) and its flags. An expired entry reads as
     /// missing, unless `stale`, which returns it with `stale == true`. A read makes the entry most recently used.
-    public func get(_ key: UnsafeRawBufferPointer, now: Int64, stale: Bool = false, into buffer: ValueBuffer)
+    public func get(
+        _ key: UnsafeRawBufferPointer,
+        now: Int64,
+        stale: Bool = false,
+        into buffer: ValueBuffer
+    )
         -> DictItem
     {
         let h = hashKey(key)
@@ -224,7 +229,8 @@ public struct DictZone: @unchecked Sendable {
                 var forcible = false
                 var none = 0
                 let need = EntryLayout.words(key: key.count, value: 8)
-                guard let n = zone.allocateEvicting(words: need, evict: true, keep: &none, now: now, forcible: &forcible)
+                guard
+                    let n = zone.allocateEvicting(words: need, evict: true, keep: &none, now: now, forcible: &forcible)
                 else { return .failure(.noMemory) }
                 let expires = initialTTL > 0 ? now &+ initialTTL : 0
                 zone.initEntry(n, key: key, hash: h, type: .number, valueLen: 8, expires: expires, flags: 0)

@@ -65,7 +65,10 @@ import Testing
         #expect(stats.resets == (corrupting ? 1 : 0))
         if !corrupting {
             #expect(z.get("before") == "1")
-            #expect(key.withUnsafeBytes { z.dict.incr($0, by: 0, now: 1) } == .success(Incremented(value: 1000, forcible: false)))
+            #expect(
+                key.withUnsafeBytes { z.dict.incr($0, by: 0, now: 1) }
+                    == .success(Incremented(value: 1000, forcible: false))
+            )
         }
     }
 }

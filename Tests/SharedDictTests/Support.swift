@@ -69,7 +69,9 @@ final class TestZone {
 
     func push(_ key: String, _ value: String, left: Bool = true) -> Result<Int, DictError> {
         var value = value
-        return with(key) { k in value.withUTF8 { dict.push(k, .string(UnsafeRawBufferPointer($0)), left: left, now: now) } }
+        return with(key) { k in
+            value.withUTF8 { dict.push(k, .string(UnsafeRawBufferPointer($0)), left: left, now: now) }
+        }
     }
 
     func pop(_ key: String, left: Bool = true) -> String? {

@@ -52,7 +52,9 @@ extension NgxAPI {
         let plural = fn == "settimeouts"
         if plural {
             guard argc == 4 else {
-                return lua.error("ngx.socket settimeouts: expecting 4 arguments (including the object), but got \(argc)")
+                return lua.error(
+                    "ngx.socket settimeouts: expecting 4 arguments (including the object), but got \(argc)"
+                )
             }
         } else {
             guard argc >= 2, argc <= 4 else {

@@ -94,11 +94,14 @@ public final class NgxRuntime {
         return meta
     }
 
-
     /// Accepts ownership of a connected socket and starts its session right away. `remoteText` is the client's
     /// address as text when it is not IPv4 (`::1`, `unix:`); `address` is then 0.
     public func startSession(
-        fd: Int32, address: UInt32, port: UInt16, server: ServerRuntime, listenIndex: Int = 0,
+        fd: Int32,
+        address: UInt32,
+        port: UInt16,
+        server: ServerRuntime,
+        listenIndex: Int = 0,
         remoteText: String? = nil
     ) {
         if activeSessions >= workerConnections {
