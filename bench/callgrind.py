@@ -6,7 +6,6 @@ Instruction counts do not depend on what the rest of the machine is doing, so th
     python3 bench/callgrind.py [--requests 20000] [--binary PATH ...] [--access-log on|off|both] [--no-floor]
 """
 import argparse
-import os
 import pathlib
 import re
 import shutil
@@ -16,29 +15,11 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not listen")
+sys.path.insert(0, str(BENCH))
+from run import SHDICT_LUA, fill, free_port, wait_listening  # noqa: E402  (the runner's helpers and W5 calls)
 
 
 def drive(port, requests, conns=10, payload=64):
@@ -67,7 +48,7 @@ def count(cmd, port, requests, env=None):
     vg = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p", "--dump-instr=no"]
     proc = subprocess.Popen(vg + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
-        wait_port(port, proc)
+        wait_listening(port, proc, timeout=60)
         drive(port, 2000)
         subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True)
         drive(port, requests)
@@ -88,19 +69,16 @@ def count(cmd, port, requests, env=None):
     return int(m.group(1)) / requests
 
 
-SHDICT_LUA = 'local d = ngx.shared.bench d:incr("n", 1, 0) d:get("n") d:set("last", body)'
 
 
 def tcplua_cmd(binary, port, access_log, shdict=False):
     prefix = pathlib.Path(tempfile.mkdtemp(prefix="tcplua-callgrind-prefix-"))
     (prefix / "conf").mkdir()
     (prefix / "logs").mkdir()
-    conf = (BENCH / "tcplua" / "tcplua.conf").read_text()
+    conf = fill(BENCH / "tcplua" / "tcplua.conf", PORT=port, WORKERS=1, WORKLOAD_LUA=SHDICT_LUA["openresty"] if shdict else "",
+                SHDICT="lua_shared_dict bench 10m;" if shdict else "",
+                ACCESS_LOG="" if access_log else "access_log off;")
     conf = conf.replace("master_process on;", "master_process off;")
-    for k, v in {"PORT": str(port), "WORKERS": "1", "WORKLOAD_LUA": SHDICT_LUA if shdict else "",
-                 "SHDICT": "lua_shared_dict bench 10m;" if shdict else "",
-                 "ACCESS_LOG": "" if access_log else "access_log off;"}.items():
-        conf = conf.replace("$" + k, v)
     (prefix / "conf" / "tcplua.conf").write_text(conf)
     # valgrind 3.19 cannot read Swift 6.3's DWARF: count a copy without debug info.
     stripped = prefix / "tcplua"

@@ -246,3 +246,21 @@ def wait_until(cond, timeout=5.0, step=0.02):
         if v or time.time() >= deadline:
             return v
         time.sleep(step)
+
+
+@pytest.fixture
+def upstream():
+    """Factory: upstream(handler=echo, **kw) -> a started test upstream server (tests/integration/upstream.py),
+    stopped after the test."""
+    from upstream import Upstream, echo
+
+    made = []
+
+    def make(handler=echo, **kw):
+        u = Upstream(handler, **kw)
+        made.append(u)
+        return u
+
+    yield make
+    for u in made:
+        u.stop()

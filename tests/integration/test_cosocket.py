@@ -1,24 +1,9 @@
 """ngx.socket.tcp against real upstream servers on loopback: connect, send, receive, close."""
 import time
 
-import pytest
 
 from conftest import lua_server
-from upstream import Upstream, echo, framed, free_port
-
-
-@pytest.fixture
-def upstream():
-    made = []
-
-    def make(handler=echo, **kw):
-        u = Upstream(handler, **kw)
-        made.append(u)
-        return u
-
-    yield make
-    for u in made:
-        u.stop()
+from upstream import echo, free_port
 
 
 def run(tcplua, code, extra_server="", extra_tcp=""):

@@ -4,24 +4,9 @@ import socket
 import struct
 import time
 
-import pytest
 
 from conftest import lua_server, wait_until
-from upstream import Upstream, echo, fd_count, free_port
-
-
-@pytest.fixture
-def upstream():
-    made = []
-
-    def make(handler=echo, **kw):
-        u = Upstream(handler, **kw)
-        made.append(u)
-        return u
-
-    yield make
-    for u in made:
-        u.stop()
+from upstream import fd_count, free_port
 
 
 GATE = 'if not ngx.receive(1) then return end\n'

@@ -3,24 +3,9 @@ timeouts from the lua_socket_* directives, and unix-domain sockets."""
 import os
 import time
 
-import pytest
 
 from conftest import lua_server, wait_until
-from upstream import Upstream, echo, framed
-
-
-@pytest.fixture
-def upstream():
-    made = []
-
-    def make(handler=echo, **kw):
-        u = Upstream(handler, **kw)
-        made.append(u)
-        return u
-
-    yield make
-    for u in made:
-        u.stop()
+from upstream import echo, framed
 
 
 def request(s, n=1):

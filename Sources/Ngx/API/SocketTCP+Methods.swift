@@ -21,22 +21,12 @@ extension NgxAPI {
 
     /// `settimeout(ms)` sets the three timeouts (OpenResty); `settimeout(connect, send, read)` is the seed's
     /// positional form, where a value that is nil or not positive leaves that timeout as it is.
-    static let tcpSetTimeout: LuaFunction = { L in
-        let lua = Lua(L!)
-        return timeouts(lua, "settimeout") { connect, send, read in
-            withTCP(lua, "settimeout") { _, s in
-                if let v = connect { s.connectTimeout = v }
-                if let v = send { s.sendTimeout = v }
-                if let v = read { s.readTimeout = v }
-                return 0
-            }
-        }
-    }
+    static let tcpSetTimeout: LuaFunction = { L in setTimeouts(Lua(L!), "settimeout") }
+    static let tcpSetTimeouts: LuaFunction = { L in setTimeouts(Lua(L!), "settimeouts") }
 
-    static let tcpSetTimeouts: LuaFunction = { L in
-        let lua = Lua(L!)
-        return timeouts(lua, "settimeouts") { connect, send, read in
-            withTCP(lua, "settimeouts") { _, s in
+    static func setTimeouts(_ lua: Lua, _ fn: String) -> Int32 {
+        timeouts(lua, fn) { connect, send, read in
+            withTCP(lua, fn) { _, s in
                 if let v = connect { s.connectTimeout = v }
                 if let v = send { s.sendTimeout = v }
                 if let v = read { s.readTimeout = v }

@@ -56,12 +56,6 @@ extension Connection {
         if output.readable == 0 && output.isAllocated { pool.pointee.give(&output) }
     }
 
-    /// Appends printed bytes to the output (taking a pooled buffer when it had none).
-    @inline(__always) func append(_ p: UnsafeRawPointer, _ n: Int) {
-        if !output.isAllocated { output = pool.pointee.take() }
-        output.append(p, n)
-    }
-
     /// Writes what is buffered, as much as the socket takes; called when the thread yields or ends.
     func flush() {
         guard output.readable > 0 else { return }

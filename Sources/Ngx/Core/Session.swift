@@ -133,9 +133,6 @@ final class Session: ConnectionOwner {
         }
     }
 
-    /// The thread yielded: what it printed goes out now.
-    @inline(__always) func threadYielded(_ t: LuaThread) { connection.flush() }
-
     /// The thread returned, failed or called `ngx.exit()`: the connection finishes (drain, linger, close).
     func threadEnded(_ t: LuaThread) {
         if t !== thread { return abortThreadEnded(t) }

@@ -19,11 +19,10 @@ protocol Suspension {
     static func cancel(_ t: LuaThread)
 }
 
-/// How a wait ended, for `results`.
+/// How a wait ended, for `results` (a closed connection is read off the connection itself).
 enum WaitOutcome {
     case ready
     case timedOut
-    case closed
 }
 
 /// A thread that yielded with nothing to wait for (a bare `coroutine.yield()`, or an API that used up the
