@@ -34,9 +34,21 @@ enum BuiltinModules {
         """
     ]
 
+    /// lua-resty-core's module names for APIs tcplua builds in: in `package.preload`, so they win over a
+    /// lua-resty-core installed on the package path (Debian's, written for OpenResty's C symbols).
+    static let apiModules: [String: String] = [
+        "ngx.semaphore": NgxAPI.semaphoreModule
+    ]
+
     /// Appends a searcher to `package.loaders` that serves the built-in modules.
     static func install(_ lua: Lua) {
         lua.getGlobal("package")
+        lua.getField(-1, "preload")
+        for (name, code) in apiModules.sorted(by: { $0.key < $1.key }) {
+            guard lua.load(code, chunkName: "=" + name) else { fatalError("\(name): \(lua.string(-1) ?? "?")") }
+            lua.setField(-2, name)
+        }
+        lua.pop()
         lua.getField(-1, "loaders")
         let n = Int32(lua.objlen(-1))
         lua.push(searcher)

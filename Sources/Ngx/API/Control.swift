@@ -18,7 +18,7 @@ extension LuaThread {
     /// Marks the thread to end at its next yield, which the caller's wrapper does at once.
     func exit() -> Int32 {
         exiting = true
-        NgxAPI.pushYieldSentinel(Lua(co!))
+        NgxAPI.pushYieldSentinel(Lua(caller ?? co!))
         return 1
     }
 }

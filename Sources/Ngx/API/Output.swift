@@ -19,7 +19,7 @@ extension NgxAPI {
     static let ngxSay: LuaFunction = { L in output(Lua(L!), newline: true, name: "say") }
 
     static func output(_ lua: Lua, newline: Bool, name: StaticString) -> Int32 {
-        withThread(lua) { t in output(lua, t, newline: newline, name: name) }
+        withThread(lua, client: true) { t in output(lua, t, newline: newline, name: name) }
     }
 
     @inline(__always)

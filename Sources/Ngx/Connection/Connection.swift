@@ -103,6 +103,13 @@ final class Connection: EventHandler {
         super.init()
     }
 
+    /// A connection with no socket, closed from the start: a timer session's (OpenResty's fake connection).
+    convenience init(detachedFor runtime: NgxRuntime) {
+        self.init(fd: -1, runtime: runtime, sendTimeoutMs: 0)
+        closed = true
+        outputClosed = true
+    }
+
     // MARK: events
 
     override func handleEvent(_ events: UInt32) {

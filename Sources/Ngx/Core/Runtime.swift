@@ -64,6 +64,16 @@ public final class NgxRuntime {
     /// `lua_code_cache off`; returns the error message when it fails.
     public var freshVMSetup: ((LuaVM) -> String?)?
     public let startWallMs: Int64
+    /// `lua_max_pending_timers`, `lua_max_running_timers`.
+    public var maxPendingTimers = 1024
+    public var maxRunningTimers = 256
+    /// The pending timers, newest first (intrusive links), and the counts `ngx.timer.*_count()` return.
+    var pendingTimers: LuaTimer?
+    var pendingTimerCount = 0
+    var runningTimerCount = 0
+    /// What a timer created outside any session (in `init_worker_by_lua*`) runs with: the first server's
+    /// settings, the main error log, no access log.
+    var timerServer: ServerRuntime?
 
     /// The runtime of this process, for the `@convention(c)` API functions.
     nonisolated(unsafe) static var shared: NgxRuntime!
@@ -144,11 +154,16 @@ public final class NgxRuntime {
             return
         }
         session.remoteText = remoteText
+        link(session)
+        session.start()
+    }
+
+    /// Counts a new session and puts it in the list of live ones.
+    func link(_ session: Session) {
         activeSessions += 1
         session.next = sessions
         sessions?.previous = session
         sessions = session
-        session.start()
     }
 
     /// A session is over: unlinked (released once the loop iteration ends).
@@ -184,6 +199,7 @@ public final class NgxRuntime {
     /// worker's code until the client closes, keepalive_timeout passes or worker_shutdown_timeout ends them.
     public func beginGracefulStop(closingIdle: Bool = true) {
         exiting = true
+        abortPendingTimers()
         guard closingIdle else { return }
         stopping = true
         forEachSession { s in
@@ -219,6 +235,12 @@ public final class NgxRuntime {
             if let a = c.accessLog { alog = try AccessLogWriter(path: a.path, format: a.format, prefix: prefix) }
             servers.append(ServerRuntime(config: c, handler: handler, errorLog: elog, accessLog: alog))
         }
+        timerServer = ServerRuntime(
+            config: configs.first ?? ServerConfig(),
+            handler: nil,
+            errorLog: log,
+            accessLog: nil
+        )
         return servers
     }
 }

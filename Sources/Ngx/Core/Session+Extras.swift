@@ -13,6 +13,13 @@ final class SessionExtras {
     var ctxRef: Int32 = -2
     /// `ngx.req.socket()`'s object, once a script asked for it.
     var clientSocket: ClientSocket?
+    /// The light threads spawned in this session, alive or zombies (ended, results not yet waited for).
+    var lightThreads: [LuaThread] = []
+    /// How many of them have not ended.
+    var liveLightThreads = 0
+    /// The cosockets its threads created and have not closed: closed when its last thread ends (pooled
+    /// connections stay pooled).
+    var cosockets: Cosocket?
 }
 
 extension Session {
@@ -37,12 +44,17 @@ extension Session {
         set { madeExtras.clientAborted = newValue }
     }
 
+    var cosockets: Cosocket? {
+        get { extras?.cosockets }
+        set { if newValue != nil || extras != nil { madeExtras.cosockets = newValue } }
+    }
+
     var clientSocket: ClientSocket? {
         get { extras?.clientSocket }
         set { madeExtras.clientSocket = newValue }
     }
 
-    private var madeExtras: SessionExtras {
+    var madeExtras: SessionExtras {
         if let e = extras { return e }
         let e = SessionExtras()
         extras = e

@@ -34,8 +34,6 @@ public enum NgxStrings {
     public static func variableNotChangeable(_ name: String) -> String { "variable \"\(name)\" not changeable" }
     public static func disabled(_ phase: String) -> String { "API disabled in the context of \(phase)" }
     public static let cannotYield = "attempt to yield across C-call boundary"
-    public static let userCoroutine =
-        "this API cannot be called from a user coroutine (only from the session's own thread)"
     public static func badNumberArg(_ i: Int32, _ fn: String) -> String {
         "bad argument #\(i) to '\(fn)' (number expected)"
     }
