@@ -70,7 +70,9 @@ enum NgxAPI {
             return lua.error(NgxStrings.disabled(NgxRuntime.shared.phase.directiveName))
         }
         return current._withUnsafeGuaranteedRef { t in
-            if client && t.withSession({ $0.isTimer }) { return lua.error(NgxStrings.disabled("ngx.timer")) }
+            if client || yielding, let refused = t.withSession({ $0.refusal(client: client) }) {
+                return lua.error(NgxStrings.disabled(refused))
+            }
             // Checked before any state is set: a yield that would fail (inside a metamethod, a sort comparator,
             // a gsub callback) must not leave a wait armed behind a caught error. A user coroutine may yield:
             // the thread layer's coroutine.resume passes the API's yield up (API/Thread.swift).

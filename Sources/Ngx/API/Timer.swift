@@ -87,7 +87,7 @@ extension NgxAPI {
             ref: ref,
             intervalMs: every ? max(ms, 1) : 0,
             origin: session,
-            server: rt.timerServer ?? session!.server
+            server: rt.timerServer
         )
         rt.addPending(timer, afterMs: ms)
         lua.push(1)

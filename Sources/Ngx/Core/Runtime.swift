@@ -21,12 +21,24 @@ public enum Phase: Sendable {
 public final class ServerRuntime {
     public let config: ServerConfig
     public let handler: LuaHandler?
+    /// `preread_by_lua*` and `log_by_lua*`, compiled.
+    public let preread: LuaHandler?
+    public let logHandler: LuaHandler?
     public let errorLog: ErrorLog
     public let accessLog: AccessLogWriter?
 
-    public init(config: ServerConfig, handler: LuaHandler?, errorLog: ErrorLog, accessLog: AccessLogWriter?) {
+    public init(
+        config: ServerConfig,
+        handler: LuaHandler?,
+        preread: LuaHandler? = nil,
+        logHandler: LuaHandler? = nil,
+        errorLog: ErrorLog,
+        accessLog: AccessLogWriter?
+    ) {
         self.config = config
         self.handler = handler
+        self.preread = preread
+        self.logHandler = logHandler
         self.errorLog = errorLog
         self.accessLog = accessLog
     }
@@ -73,7 +85,13 @@ public final class NgxRuntime {
     var runningTimerCount = 0
     /// What a timer created outside any session (in `init_worker_by_lua*`) runs with: the first server's
     /// settings, the main error log, no access log.
-    var timerServer: ServerRuntime?
+    var timerServer: ServerRuntime {
+        if let s = madeTimerServer { return s }
+        let s = ServerRuntime(config: ServerConfig(), handler: nil, errorLog: log, accessLog: nil)
+        madeTimerServer = s
+        return s
+    }
+    private var madeTimerServer: ServerRuntime?
 
     /// The runtime of this process, for the `@convention(c)` API functions.
     nonisolated(unsafe) static var shared: NgxRuntime!
@@ -233,9 +251,24 @@ public final class NgxRuntime {
             try elog.open(c.errorLogs, prefix: prefix)
             var alog: AccessLogWriter?
             if let a = c.accessLog { alog = try AccessLogWriter(path: a.path, format: a.format, prefix: prefix) }
-            servers.append(ServerRuntime(config: c, handler: handler, errorLog: elog, accessLog: alog))
+            var phases: [LuaHandler?] = []
+            for src in [c.preread, c.logHandler] {
+                let h = src.map { LuaHandler(source: $0, codeCache: c.codeCache, prefix: prefix) }
+                try h?.compile(vm)
+                phases.append(h)
+            }
+            servers.append(
+                ServerRuntime(
+                    config: c,
+                    handler: handler,
+                    preread: phases[0],
+                    logHandler: phases[1],
+                    errorLog: elog,
+                    accessLog: alog
+                )
+            )
         }
-        timerServer = ServerRuntime(
+        madeTimerServer = ServerRuntime(
             config: configs.first ?? ServerConfig(),
             handler: nil,
             errorLog: log,

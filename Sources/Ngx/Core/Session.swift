@@ -18,6 +18,15 @@ final class Session: ConnectionOwner {
     let port: UInt16
     /// A timer's context: no client connection (`API disabled in the context of ngx.timer`), no access log.
     let isTimer: Bool
+    /// Which of the server's Lua phases runs: `preread_by_lua*`, then the content handler, then `log_by_lua*`.
+    private(set) var stage = Stage.content
+    /// The preread phase failed or called `ngx.exit()` with a code other than `ngx.OK`/`ngx.DECLINED`: the
+    /// content handler does not run.
+    var prereadDeclined = false
+
+    enum Stage: UInt8 {
+        case preread, content, log
+    }
     let server: ServerRuntime
     /// Which of the server's `listen` addresses accepted this connection.
     let listenIndex: Int
@@ -110,10 +119,25 @@ final class Session: ConnectionOwner {
 
     /// Creates the entry thread with the handler's closure and runs it.
     func start() {
+        if let preread = server.preread {
+            stage = .preread
+            run(preread)
+        } else {
+            startContent()
+        }
+    }
+
+    private func startContent() {
+        stage = .content
         guard let handler = server.handler else {
             connection.close()
             return
         }
+        run(handler)
+    }
+
+    /// Creates the entry thread of a phase and runs it.
+    private func run(_ handler: LuaHandler) {
         let t = LuaThread(runtime: runtime, session: self)
         thread = t
         // With the code cached, creating the thread runs no user code: a failure is an error thrown by a
@@ -142,7 +166,8 @@ final class Session: ConnectionOwner {
     }
 
     /// A thread returned, failed or was killed. Once the entry thread and every light thread have ended, the
-    /// connection finishes (drain, linger, close). An entry thread that failed takes its light threads with it.
+    /// next phase runs (preread → content → log), then the connection finishes (drain, linger, close). An
+    /// entry thread that failed takes its light threads with it.
     func threadEnded(_ t: LuaThread) {
         switch t.kind {
         case .abort: return abortThreadEnded(t)
@@ -151,12 +176,25 @@ final class Session: ConnectionOwner {
             guard t === thread else { return }
             thread = nil
             releaseAbortHandler()
-            if t.finish == .failed { killLightThreads() }
+            if t.finish == .failed {
+                killLightThreads()
+                if stage == .preread { prereadDeclined = true }
+            }
         }
         guard thread == nil, !hasLiveLightThreads else { return }
         releaseLightThreads()
         if cosockets != nil { Cosocket.sessionThreadsEnded(self) }
         if abortThread != nil { return }  // the on_abort thread finishes first
+        switch stage {
+        case .preread where !prereadDeclined && !connection.closed: return startContent()
+        case .preread, .content:
+            if let h = server.logHandler {
+                stage = .log
+                connection.sendLimit = 0
+                return run(h)
+            }
+        case .log: break
+        }
         if connection.closed {
             end()
         } else {
