@@ -66,12 +66,12 @@ extension NgxAPI {
 
     /// The Swift object behind a semaphore userdata at `i`.
     private static func semaphore(_ lua: Lua, _ i: Int32) -> Semaphore? {
-        guard let p = luaL_checkudata_nothrow(lua, i) else { return nil }
+        guard let p = semaphoreBlock(lua, i) else { return nil }
         return Unmanaged<Semaphore>.fromOpaque(p.load(as: UnsafeRawPointer.self)).takeUnretainedValue()
     }
 
     /// The userdata's block if `i` is a semaphore userdata (compared by metatable: nothing raises).
-    private static func luaL_checkudata_nothrow(_ lua: Lua, _ i: Int32) -> UnsafeMutableRawPointer? {
+    private static func semaphoreBlock(_ lua: Lua, _ i: Int32) -> UnsafeMutableRawPointer? {
         guard lua.type(at: i) == .userdata, let p = lua.toUserdata(i), lua_getmetatable(lua.L, i) != 0 else {
             return nil
         }
