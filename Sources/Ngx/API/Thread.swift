@@ -92,6 +92,7 @@ extension NgxAPI {
             let child = LuaThread(runtime: parent.runtime, session: s, kind: .light)
             child.adopt(co, ref: lua.ref())
             child.parent = parent
+            parent.hasSpawned = true
             s.addLightThread(child)
             parent.child = child
             return parent.suspend(on: SpawnWait.self)
@@ -119,7 +120,8 @@ extension NgxAPI {
                 if c.ended { return ThreadWait.push(c, into: lua, parent: parent) }
                 children.append(c)
             }
-            for c in children { c.awaited = true }
+            parent.waitGeneration &+= 1
+            for c in children { c.awaitedIn = parent.waitGeneration }
             return parent.suspend(on: ThreadWait.self)
         }
     }
@@ -182,9 +184,7 @@ enum ThreadWait: Suspension {
     }
     static func cancel(_ t: LuaThread) {
         t.child = nil
-        t.withSession { s in
-            for c in s.extras?.lightThreads ?? [] where c.parent === t { c.awaited = false }
-        }
+        t.waitGeneration &+= 1  // the children it waited for are no longer awaited
     }
 
     /// `true, results...` or `false, error` of the ended thread `c`, moved onto the waiting parent's stack;

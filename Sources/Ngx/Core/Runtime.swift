@@ -92,6 +92,8 @@ public final class NgxRuntime {
         return s
     }
     private var madeTimerServer: ServerRuntime?
+    /// The connection of every timer session: none (closed from the start, never registered), one object.
+    private(set) lazy var detachedConnection = Connection(detachedFor: self)
 
     /// The runtime of this process, for the `@convention(c)` API functions.
     nonisolated(unsafe) static var shared: NgxRuntime!

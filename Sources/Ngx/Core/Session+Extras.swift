@@ -14,7 +14,7 @@ final class SessionExtras {
     /// `ngx.req.socket()`'s object, once a script asked for it.
     var clientSocket: ClientSocket?
     /// The light threads spawned in this session, alive or zombies (ended, results not yet waited for).
-    var lightThreads: [LuaThread] = []
+    var lightThreads: [OpaquePointer: LuaThread] = [:]
     /// How many of them have not ended.
     var liveLightThreads = 0
     /// The cosockets its threads created and have not closed: closed when its last thread ends (pooled

@@ -85,7 +85,7 @@ final class Session: ConnectionOwner {
         keepaliveMs = server.config.keepaliveTimeout.map { Int32(clamping: $0) } ?? -1
         readTimeoutMs = Int32(clamping: server.config.readTimeout)
         requestStartMs = runtime.loop.clock.wallMs
-        connection.owner = self
+        if !isTimer { connection.owner = self }  // a timer session shares the runtime's detached connection
     }
 
     // MARK: what the access log and log lines read
@@ -188,7 +188,7 @@ final class Session: ConnectionOwner {
         switch stage {
         case .preread where !prereadDeclined && !connection.closed: return startContent()
         case .preread, .content:
-            if let h = server.logHandler {
+            if !isTimer, let h = server.logHandler {
                 stage = .log
                 connection.sendLimit = 0
                 return run(h)

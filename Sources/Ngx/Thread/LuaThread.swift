@@ -87,8 +87,12 @@ final class LuaThread: Timer {
     /// Parked on `SpawnWait`: the light thread it spawned, which runs before it resumes. Parked on
     /// `ThreadWait`: the light thread whose end woke it.
     var child: LuaThread?
-    /// A light thread: its parent is parked in `ngx.thread.wait` on it.
-    var awaited = false
+    /// A light thread: the `waitGeneration` of its parent's `ngx.thread.wait` that waits for it.
+    var awaitedIn: UInt32 = 0
+    /// Counts this thread's `ngx.thread.wait` calls (a child whose `awaitedIn` is older is not waited for).
+    var waitGeneration: UInt32 = 0
+    /// It spawned a light thread (only then does its end have children to orphan).
+    var hasSpawned = false
 
     init(runtime: NgxRuntime, session: Session, kind: Kind = .entry) {
         self.kind = kind
@@ -261,11 +265,11 @@ final class LuaThread: Timer {
             $0.cancel(self)
             $0.releaseLater(self)
         }
-        if kind != .light || finish == .none { release() }
         withSession { s in
             if kind != .light { s.orphan(children: self) }
             s.threadEnded(self)
         }
+        if kind != .light || finish == .none { release() }
     }
 
     /// Drops the coroutine (a zombie light thread once waited for, killed, or its session ended).

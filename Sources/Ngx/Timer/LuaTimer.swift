@@ -106,7 +106,7 @@ extension NgxRuntime {
         }
         connectionCounter += 1
         let session = Session(
-            connection: Connection(detachedFor: self),
+            connection: detachedConnection,
             number: connectionCounter,
             address: timer.address,
             port: timer.port,
