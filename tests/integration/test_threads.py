@@ -213,9 +213,11 @@ def test_duplex_proxy_one_thread_per_direction(tcplua, upstream):
     def peer(conn):
         def reader():
             try:
-                got["up"] = recv_exact(conn, size)
-            except OSError:  # the probe connection of wait_listening: its session ends at once
-                pass
+                d = recv_exact(conn, size)
+            except OSError:
+                d = None
+            if d is not None:  # not the probe connection of wait_listening: its session ends at once
+                got["up"] = d
         r = threading.Thread(target=reader)
         r.start()
         conn.sendall(up_data)
@@ -255,5 +257,23 @@ def test_duplex_proxy_one_thread_per_direction(tcplua, upstream):
     received = c.recv_exact(size)
     writer.join(20)
     assert received == up_data
-    assert got.get("up") == client_data
+    assert wait_until(lambda: "up" in got, timeout=20)  # the other direction may still be in flight
+    assert got["up"] == client_data
     s.wait_log(r"proxied 1048576 bytes up, downstream ended: closed")
+
+
+def test_print_in_a_user_coroutine_waits_for_a_slow_client(tcplua):
+    import time
+    s = tcplua(stream(r'''
+        local co = coroutine.wrap(function()
+            local chunk = string.rep("y", 65536)
+            for i = 1, 128 do assert(ngx.print(chunk)) end
+            return "done"
+        end)
+        ngx.say(co())
+    '''))
+    c = s.connect(timeout=20)
+    c.send("x")
+    time.sleep(0.5)  # 8 MiB: more than the socket buffers hold, so the print has to wait for the client
+    data = c.recv_all()
+    assert len(data) == 128 * 65536 + 5 and data.endswith(b"ydone\n")

@@ -12,8 +12,6 @@ public enum NgxStrings {
         default: return "error"
         }
     }
-    /// The seed's result of a print that would block where it cannot wait (from a user coroutine).
-    public static let wouldBlock = "EAGAIN error"
 
     // Argument errors, raised as Lua errors.
     public static let receiveArgCount = "expecting 1 or 2 arguments"

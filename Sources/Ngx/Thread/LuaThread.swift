@@ -291,7 +291,4 @@ final class LuaThread: Timer {
 
     /// Runs `body` with the session, without reference counting.
     @inline(__always) func withSession<R>(_ body: (Session) -> R) -> R { sessionRef._withUnsafeGuaranteedRef(body) }
-
-    /// Whether `L` is this thread's own coroutine (yielding APIs refuse user coroutines).
-    @inline(__always) func owns(_ L: OpaquePointer) -> Bool { co == L }
 }
