@@ -15,7 +15,8 @@ final class LuaThread: Timer {
     /// The coroutine; nil once ended.
     private(set) var co: OpaquePointer?
     private var ref: Int32 = -2
-    unowned(unsafe) let runtime: NgxRuntime
+    /// The runtime (the process's one: not stored, W4 counts bytes per idle connection).
+    var runtime: NgxRuntime { NgxRuntime.shared }
     /// The request context it serves (it owns the thread).
     private let sessionRef: Unmanaged<Session>
     var session: Session { sessionRef.takeUnretainedValue() }
@@ -80,23 +81,54 @@ final class LuaThread: Timer {
     /// The coroutine whose API call is running (the thread's own, or a user coroutine inside it): where the
     /// yield sentinel goes. Set by `NgxAPI.withThread`.
     var caller: OpaquePointer?
-    /// Values on the fresh coroutine's stack above its function, passed to it by the first resume.
-    var startArgs: Int32 = 0
+    /// Its links to other threads: only light threads and threads that spawned one have them (out of line).
+    private var family: Family?
+
+    /// A thread's relations in `ngx.thread`.
+    final class Family {
+        unowned(unsafe) var parent: LuaThread?
+        var child: LuaThread?
+        var awaitedIn: UInt32 = 0
+        var waitGeneration: UInt32 = 0
+        var hasSpawned = false
+    }
+
+    private var madeFamily: Family {
+        if let f = family { return f }
+        let f = Family()
+        family = f
+        return f
+    }
+
     /// A light thread: the thread that spawned it (it alone may wait for or kill it).
-    unowned(unsafe) var parent: LuaThread?
+    var parent: LuaThread? {
+        get { family?.parent }
+        set { madeFamily.parent = newValue }
+    }
     /// Parked on `SpawnWait`: the light thread it spawned, which runs before it resumes. Parked on
     /// `ThreadWait`: the light thread whose end woke it.
-    var child: LuaThread?
+    var child: LuaThread? {
+        get { family?.child }
+        set { if newValue != nil || family != nil { madeFamily.child = newValue } }
+    }
     /// A light thread: the `waitGeneration` of its parent's `ngx.thread.wait` that waits for it.
-    var awaitedIn: UInt32 = 0
+    var awaitedIn: UInt32 {
+        get { family?.awaitedIn ?? 0 }
+        set { madeFamily.awaitedIn = newValue }
+    }
     /// Counts this thread's `ngx.thread.wait` calls (a child whose `awaitedIn` is older is not waited for).
-    var waitGeneration: UInt32 = 0
+    var waitGeneration: UInt32 {
+        get { family?.waitGeneration ?? 0 }
+        set { madeFamily.waitGeneration = newValue }
+    }
     /// It spawned a light thread (only then does its end have children to orphan).
-    var hasSpawned = false
+    var hasSpawned: Bool {
+        get { family?.hasSpawned ?? false }
+        set { madeFamily.hasSpawned = newValue }
+    }
 
     init(runtime: NgxRuntime, session: Session, kind: Kind = .entry) {
         self.kind = kind
-        self.runtime = runtime
         sessionRef = Unmanaged.passUnretained(session)
         loopRef = Unmanaged.passUnretained(runtime.loop)
         super.init()
@@ -198,16 +230,17 @@ final class LuaThread: Timer {
 
     /// Runs the coroutine until it yields, returns or fails, then tells its session. A thread that spawned a
     /// light thread is parked on `SpawnWait`: the new thread runs first, then this one again, in this loop
-    /// (not nested: spawning in a loop does not grow the C stack).
-    func resume() {
+    /// (not nested: spawning in a loop does not grow the C stack). `arguments`: values on a fresh coroutine's
+    /// stack above its function, passed to it by this first resume.
+    func resume(arguments: Int32 = 0) {
+        var nargs = arguments
         while let co, !ended {
             let previous = NgxRuntime.current
             NgxRuntime.current = Unmanaged.passUnretained(self)
             budget = 0
             receiveBudget = 0
-            let nargs = startArgs
-            startArgs = 0
             let status = lua_resume(co, nargs)
+            nargs = 0
             NgxRuntime.current = previous
             switch status {
             case LUA_YIELD:

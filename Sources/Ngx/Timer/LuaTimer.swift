@@ -163,8 +163,7 @@ extension Session {
     func runTimer(_ co: OpaquePointer, ref: Int32) {
         let t = LuaThread(runtime: runtime, session: self)
         t.adopt(co, ref: ref)
-        t.startArgs = 2
         thread = t
-        t.resume()
+        t.resume(arguments: 2)
     }
 }
