@@ -277,3 +277,27 @@ def test_print_in_a_user_coroutine_waits_for_a_slow_client(tcplua):
     time.sleep(0.5)  # 8 MiB: more than the socket buffers hold, so the print has to wait for the client
     data = c.recv_all()
     assert len(data) == 128 * 65536 + 5 and data.endswith(b"ydone\n")
+
+
+def test_cosockets_from_user_coroutines_and_threads_of_a_timer(tcplua, upstream):
+    from upstream import echo
+    u = upstream(echo)
+    s, out = run(tcplua, r'''
+        local function ask(word)
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $UP))
+            assert(sock:send(word .. "\n"))
+            local line = assert(sock:receive("*l"))
+            sock:setkeepalive()
+            return line
+        end
+        local gen = coroutine.wrap(function() coroutine.yield(ask("one")) coroutine.yield(ask("two")) end)
+        ngx.say(gen(), " ", gen())
+        ngx.timer.at(0, function()
+            local t = ngx.thread.spawn(ask, "from a timer's thread")
+            local _, line = ngx.thread.wait(t)
+            ngx.log(ngx.NOTICE, "timer got: ", line)
+        end)
+    '''.replace("$UP", str(u.port)))
+    assert out == "one two\n"
+    s.wait_log(r"timer got: from a timer's thread, context: ngx\.timer")

@@ -146,3 +146,27 @@ def test_pending_timers_run_prematurely_on_graceful_stop(tcplua):
     log = s.error_log()
     assert "timer A premature: true" in log
     assert log.count("every premature: true") == 1
+
+
+def test_timer_of_a_session_with_lua_code_cache_off_runs_in_that_sessions_vm(tcplua):
+    s = tcplua(stream(r'''
+        session_global = "mine"
+        ngx.timer.at(0.05, function() ngx.log(ngx.NOTICE, "timer sees ", tostring(session_global)) end)
+        ngx.say("ok")
+    ''', extra_server="lua_code_cache off;"))
+    c = s.connect()
+    c.send("x")
+    assert c.recv_all() == b"ok\n"  # the session is over before its timer runs
+    s.wait_log(r"timer sees mine, context: ngx\.timer")
+
+
+def test_a_reload_runs_the_retiring_workers_pending_timers_prematurely(tcplua):
+    s = tcplua(stream(r'''
+        ngx.timer.at(100, function(premature) ngx.log(ngx.NOTICE, "pending timer premature: ", tostring(premature)) end)
+        ngx.say("ok")
+    '''), main=MAIN.replace("master_process off", "master_process on"))
+    c = s.connect()
+    c.send("x")
+    assert c.recv_line() == "ok\n"
+    s.proc.send_signal(signal.SIGHUP)
+    s.wait_log(r"pending timer premature: true", timeout=10)
