@@ -70,7 +70,7 @@ enum NgxAPI {
             return lua.error(NgxStrings.disabled(NgxRuntime.shared.phase.directiveName))
         }
         return current._withUnsafeGuaranteedRef { t in
-            if client || yielding, let refused = t.withSession({ $0.refusal(client: client) }) {
+            if client || yielding, t.withSession({ $0.restricted }), let refused = t.session.refusal(client: client) {
                 return lua.error(NgxStrings.disabled(refused))
             }
             // Checked before any state is set: a yield that would fail (inside a metamethod, a sort comparator,

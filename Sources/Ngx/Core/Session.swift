@@ -19,7 +19,11 @@ final class Session: ConnectionOwner {
     /// A timer's context: no client connection (`API disabled in the context of ngx.timer`), no access log.
     let isTimer: Bool
     /// Which of the server's Lua phases runs: `preread_by_lua*`, then the content handler, then `log_by_lua*`.
-    private(set) var stage = Stage.content
+    private(set) var stage = Stage.content {
+        didSet { restricted = isTimer || stage == .log }
+    }
+    /// Some APIs are refused here (a timer, `log_by_lua*`): one flag for the hot path to test (`refusal`).
+    private(set) var restricted: Bool
     /// The preread phase failed or called `ngx.exit()` with a code other than `ngx.OK`/`ngx.DECLINED`: the
     /// content handler does not run.
     var prereadDeclined = false
@@ -71,6 +75,7 @@ final class Session: ConnectionOwner {
         isTimer: Bool = false
     ) {
         self.isTimer = isTimer
+        restricted = isTimer
         self.envMeta = envMeta
         self.connection = connection
         connectionRef = Unmanaged.passUnretained(connection)
