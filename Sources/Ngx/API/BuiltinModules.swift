@@ -46,8 +46,23 @@ enum BuiltinModules {
         """,
     ]
 
-    /// Appends a searcher to `package.loaders` that serves the built-in modules.
+    /// Built-in modules that come before `package.path`: lua-resty-core's own files (Debian's
+    /// `lua-resty-core` among them) need OpenResty's FFI symbols and cannot load in tcplua.
+    static let preloaded = ["resty.core", "resty.core.base"]
+
+    /// Appends a searcher to `package.loaders` that serves the built-in modules, and puts the `preloaded`
+    /// ones in `package.preload`. Inside `LuaVM.protected`.
     static func install(_ lua: Lua) {
+        lua.getGlobal("package")
+        lua.getField(-1, "preload")
+        for name in preloaded {
+            if lua.load(sources[name]!, chunkName: "=builtin:" + name) {
+                lua.setField(-2, name)  // the chunk itself is the loader: it returns the module
+            } else {
+                lua.pop()
+            }
+        }
+        lua.pop(2)
         lua.getGlobal("package")
         lua.getField(-1, "loaders")
         let n = Int32(lua.objlen(-1))
