@@ -13,6 +13,8 @@ final class SessionExtras {
     var ctxRef: Int32 = -2
     /// `ngx.req.socket()`'s object, once a script asked for it.
     var clientSocket: ClientSocket?
+    /// Values of the `lua_add_variable` variables this session assigned.
+    var variables: [String: [UInt8]] = [:]
 }
 
 extension Session {
@@ -35,6 +37,12 @@ extension Session {
     var clientAborted: Bool {
         get { extras?.clientAborted ?? false }
         set { madeExtras.clientAborted = newValue }
+    }
+
+    /// The value of a `lua_add_variable` variable (nil: not assigned in this session).
+    func variable(_ name: String) -> [UInt8]? { extras?.variables[name] }
+    func setVariable(_ name: String, _ value: [UInt8]?) {
+        if value != nil || extras != nil { madeExtras.variables[name] = value }
     }
 
     var clientSocket: ClientSocket? {

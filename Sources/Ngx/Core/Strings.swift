@@ -41,6 +41,9 @@ public enum NgxStrings {
     /// luaL_argerror's form, as stream-lua raises it.
     public static func badLogLevel(_ n: Int) -> String { "bad argument #1 to 'log' (bad log level: \(n))" }
     public static let ctxNotTable = "ctx should be a table while the value is not a table"
+    public static func badVariableValue(_ type: String) -> String {
+        "bad argument #1 to '?' (string, number, or nil expected, but got \(type))"
+    }
     public static func variableNotChangeable(_ name: String) -> String { "variable \"\(name)\" not changeable" }
     public static func disabled(_ phase: String) -> String { "API disabled in the context of \(phase)" }
     public static let cannotYield = "attempt to yield across C-call boundary"
