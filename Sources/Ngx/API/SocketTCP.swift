@@ -125,7 +125,8 @@ extension NgxAPI {
             local s, err = req_socket(...)
             if s == nil then return nil, err end
             return setmetatable({ s }, reqmt)
-          end
+          end,
+          start_time = ngx.start_time,
         }
         """
 
