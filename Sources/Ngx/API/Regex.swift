@@ -1,5 +1,6 @@
 import CLuaJIT
 import CShim
+import Glibc
 import LuaKit
 
 /// `ngx.re` on PCRE2 (Debian's libpcre2-8), as OpenResty has it:
@@ -43,6 +44,7 @@ extension NgxAPI {
         let code: UnsafeMutableRawPointer
         let captures: Int
         let names: [(Int32, String)]
+        deinit { tl_re_free(code) }
         init(code: UnsafeMutableRawPointer) {
             self.code = code
             captures = Int(tl_re_captures(code))
@@ -136,13 +138,54 @@ extension NgxAPI {
                 let line = NgxStrings.regexCacheFull(regexCacheMaxEntries)
                 if let s = currentSession { s.log(.warn, line) } else { NgxRuntime.shared?.log.log(.warn, line) }
             }
-            if let last = lastRegex { tl_re_free(last.re.code) }
-            lastRegex = (key, re)
+            lastRegex = (key, re)  // the one it replaces is freed when nothing holds it
         }
         return .success(re)
     }
 
-    struct RegexError: Error { let message: String }
+    struct RegexError: Error {
+        let message: String
+        /// Raised (a bad option) rather than returned.
+        var raise = false
+    }
+
+    /// The regex of the last call, by its pattern and options bytes: a loop matching one regex finds it
+    /// with two comparisons, no allocation (it holds the compiled regex alive).
+    nonisolated(unsafe) static var hot: (pattern: [UInt8], opts: [UInt8], o: RegexOptions, re: CompiledRegex)?
+    /// Offset pairs of the last match (grown as needed).
+    nonisolated(unsafe) static var ovector = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+    nonisolated(unsafe) static var ovectorCapacity = 64
+
+    /// The options and compiled regex for the call's pattern and options, or what to return (an error pushed).
+    @inline(__always)
+    static func regexFor(
+        _ lua: Lua,
+        _ pattern: UnsafeRawBufferPointer
+    ) -> Result<
+        (RegexOptions, CompiledRegex), RegexError
+    > {
+        let optBytes =
+            lua.isNoneOrNil(3)
+            ? UnsafeRawBufferPointer(start: nil, count: 0) : (lua.bytes(3) ?? .init(start: nil, count: 0))
+        if let h = hot, h.pattern.count == pattern.count, h.opts.count == optBytes.count,
+            h.pattern.withUnsafeBytes({ same($0, pattern) }), h.opts.withUnsafeBytes({ same($0, optBytes) })
+        {
+            return .success((h.o, h.re))
+        }
+        let opts = String(decoding: optBytes, as: UTF8.self)
+        let (o, bad) = regexOptions(opts)
+        if let bad { return .failure(RegexError(message: NgxStrings.regexUnknownFlag(bad, opts), raise: true)) }
+        switch compiledRegex(pattern, opts, o) {
+        case .success(let re):
+            hot = (Array(pattern), Array(optBytes), o, re)
+            return .success((o, re))
+        case .failure(let e): return .failure(e)
+        }
+    }
+
+    @inline(__always) static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+    }
 
     /// `exec(subject, regex, options, pos, mode, res?, nth?)`: see `regexLua`. Offsets are 1-based, inclusive.
     static let reExec: LuaFunction = { L in
@@ -155,13 +198,12 @@ extension NgxAPI {
         guard lua.type(at: 2) == .string || lua.type(at: 2) == .number, let pattern = lua.bytes(2) else {
             return lua.error(NgxStrings.badStringArg(2, fn))
         }
-        let opts = lua.isNoneOrNil(3) ? "" : (lua.string(3) ?? "")
-        let (o, bad) = regexOptions(opts)
-        if let bad { return lua.error(NgxStrings.regexUnknownFlag(bad, opts)) }
+        let o: RegexOptions
         let re: CompiledRegex
-        switch compiledRegex(pattern, opts, o) {
-        case .success(let r): re = r
+        switch regexFor(lua, pattern) {
+        case .success(let r): (o, re) = r
         case .failure(let e):
+            if e.raise { return lua.error(e.message) }
             lua.pushNil()
             lua.push(e.message)
             return 2
@@ -174,19 +216,22 @@ extension NgxAPI {
         guard pos - 1 <= subject.count else { return 0 }
         let groups = o.dfa ? 0 : re.captures
         let pairs = groups + 1
-        var ov = [Int](repeating: -1, count: 2 * pairs)
-        let rc = ov.withUnsafeMutableBufferPointer { v in
-            subject.withMemoryRebound(to: CChar.self) { s in
-                tl_re_exec(
-                    re.code,
-                    s.baseAddress,
-                    s.count,
-                    pos - 1,
-                    v.baseAddress,
-                    Int32(pairs),
-                    (o.dfa ? 1 : 0) | (o.noUTFCheck ? 2 : 0)
-                )
-            }
+        if 2 * pairs > ovectorCapacity {
+            ovector.deallocate()
+            ovectorCapacity = 2 * pairs
+            ovector = .allocate(capacity: ovectorCapacity)
+        }
+        let ov = ovector
+        let rc = subject.withMemoryRebound(to: CChar.self) { s in
+            tl_re_exec(
+                re.code,
+                s.baseAddress,
+                s.count,
+                pos - 1,
+                ov,
+                Int32(pairs),
+                (o.dfa ? 1 : 0) | (o.noUTFCheck ? 2 : 0)
+            )
         }
         if rc == 0 { return 0 }
         if rc < 0 {
