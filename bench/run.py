@@ -384,6 +384,73 @@ def ratios(table, w):
     return "; ".join(parts)
 
 
+# ---- R1: ngx.re.match ops/s (CPU only, one connection) ------------------------------------------------
+
+def regex_run(peer, seconds):
+    """One R1 run: the server runs the match loop for `seconds` on CPU 0; returns matches per second."""
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = pathlib.Path(tmp)
+        port = free_port()
+        loop = prefix / "regex_loop.lua"
+        loop.write_text(fill(BENCH / "lua" / "regex_loop.lua", SECONDS=seconds))
+        if isinstance(peer, OpenResty):
+            (prefix / "tmp").mkdir()
+            (prefix / "nginx.conf").write_text(fill(BENCH / "openresty" / "regex.conf", PORT=port, PREFIX=prefix,
+                                                    LOOP=loop))
+            cmd = ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
+            ask = b"GET / HTTP/1.0\r\n\r\n"
+        else:
+            (prefix / "conf").mkdir()
+            (prefix / "logs").mkdir()
+            (prefix / "conf" / "tcplua.conf").write_text(fill(BENCH / "tcplua" / "regex.conf", PORT=port, LOOP=loop))
+            cmd = [str(TCPLUA), "-p", str(prefix) + "/", "-c", "conf/tcplua.conf"]
+            ask = b"x"
+        proc = subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=subprocess.DEVNULL,
+                                stderr=open(prefix / "stderr.log", "w"), cwd=prefix)
+        try:
+            wait_listening(port, proc)
+            with socket.create_connection(("127.0.0.1", port), timeout=seconds + 30) as c:
+                c.sendall(ask)
+                reply = b""
+                while True:
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    reply += b
+            words = reply.rsplit(b"\r\n\r\n", 1)[-1].decode().split()
+            if len(words) != 2:
+                raise RuntimeError(f"{peer.name}: {reply[:200]!r}; " + (prefix / "stderr.log").read_text()[-500:]
+                                   + "".join(p.read_text()[-500:] for p in prefix.rglob("error.log")))
+            n, secs = words
+            return int(n) / float(secs)
+        finally:
+            stop(proc)
+
+
+def regex_bench(reps, seconds):
+    """R1: `ngx.re.match(line, pattern, "jo")` on a 100-byte line (bench/lua/regex_loop.lua), ops/s for tcplua
+    and OpenResty alternately in one run."""
+    peers = [p for p in (TCPLua(), OpenResty()) if not p.unavailable(WORKLOADS[0])]
+    got = {p.name: [] for p in peers}
+    for rep in range(reps):
+        for peer in (peers if rep % 2 == 0 else list(reversed(peers))):
+            ops = regex_run(peer, seconds)
+            got[peer.name].append(ops)
+            print(f"R1 {peer.name:14} run {rep + 1}: {ops:,.0f} matches/s", file=sys.stderr, flush=True)
+    med = {k: statistics.median(v) for k, v in got.items()}
+    cells = " | ".join(f"{med[p.name]:,.0f}" for p in peers)
+    ratio = (f"{med['tcplua'] / med['OpenResty Lua']:.2f}×" if len(peers) == 2 else "n/a")
+    lines = [f"Machine: {machine()}. R1, runs per server: {reps} × {seconds} s, median; load average "
+             f"{os.getloadavg()[0]:.2f}.", "",
+             "| workload | " + " | ".join(p.name for p in peers) + " | tcplua / OpenResty |",
+             "|---|" + "---|" * (len(peers) + 1),
+             f"| R1 ngx.re.match(line, pattern, \"jo\"), 100-byte line, matches/s | {cells} | {ratio} |"]
+    text = "\n".join(lines) + "\n"
+    OUT.mkdir(exist_ok=True)
+    (OUT / "results-r1.md").write_text(text)
+    print(text)
+
+
 def machine():
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     return f"{os.cpu_count()} CPUs, {model}, Linux {os.uname().release}"
@@ -392,7 +459,7 @@ def machine():
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="one run of 2 s per cell (about a minute)")
-    ap.add_argument("--only", help="comma-separated workloads, e.g. W1,W4")
+    ap.add_argument("--only", help="comma-separated workloads, e.g. W1,W4 (R1: the ngx.re.match loop)")
     ap.add_argument("--peers", help="comma-separated servers, e.g. tcplua,floor")
     ap.add_argument("--seconds", type=int, help="seconds per run")
     ap.add_argument("--reps", type=int, help="runs per cell")
@@ -406,6 +473,10 @@ def main():
     if args.peers:
         keys = args.peers.lower().split(",")
         peers = [p for p in peers if any(k in p.name.lower() for k in keys)]
+    if args.only and "R1" in args.only.split(","):
+        regex_bench(args.reps or (1 if args.quick else 3), args.seconds or (2 if args.quick else 5))
+        if args.only == "R1":
+            return 0
     workloads = [w for w in WORKLOADS if not args.only or w.key in args.only.split(",")]
     OUT.mkdir(exist_ok=True)
     results = {w.key: {} for w in workloads}

@@ -51,6 +51,54 @@ int tl_where(lua_State *L, int level, char *buf, int cap) {
     return n < cap ? n : cap - 1;
 }
 
+int tl_where_stream(lua_State *L, int level, char *buf, int cap) {
+    lua_Debug ar;
+    if (!lua_getstack(L, level, &ar)) return 0;
+    if (!lua_getinfo(L, "Snl", &ar)) return 0;
+    const char *base = ar.short_src;
+    for (const char *p = ar.short_src; *p; p++) {
+        if (*p == '/' || *p == '\\') base = p + 1;
+    }
+    int line = ar.currentline > 0 ? ar.currentline : ar.linedefined;
+    int n;
+    if (*ar.namewhat != '\0' && *ar.what == 'L' && ar.name) {
+        n = snprintf(buf, (size_t)cap, "%s:%d: %s(): ", base, line, ar.name);
+    } else {
+        n = snprintf(buf, (size_t)cap, "%s:%d: ", base, line);
+    }
+    if (n < 0) return 0;
+    return n < cap ? n : cap - 1;
+}
+
+void tl_traceback_stream(lua_State *L, lua_State *co, int main) {
+    lua_Debug ar;
+    int base = lua_gettop(L);
+    int depth = 0;
+    while (lua_getstack(co, depth, &ar)) depth++;
+    lua_pushliteral(L, "stack traceback:\ncoroutine 0:");
+    for (int level = 0; level < depth; level++) {
+        if (level >= 22) {
+            lua_pushliteral(L, "\n\t...");
+            break;
+        }
+        lua_getstack(co, level, &ar);
+        lua_getinfo(co, "Snl", &ar);
+        lua_pushfstring(L, "\n\t%s:", ar.short_src);
+        if (ar.currentline > 0) lua_pushfstring(L, "%d:", ar.currentline);
+        if (*ar.namewhat != '\0') {
+            lua_pushfstring(L, " in function '%s'", ar.name);
+        } else if (*ar.what == 'm' || (main && level == depth - 1 && *ar.what == 'L')) {
+            lua_pushliteral(L, " in main chunk");
+        } else if (*ar.what == 'C' || *ar.what == 't') {
+            lua_pushliteral(L, " ?");
+        } else {
+            lua_pushfstring(L, " in function <%s:%d>", ar.short_src, ar.linedefined);
+        }
+        if (lua_gettop(L) - base >= 15) lua_concat(L, lua_gettop(L) - base);
+    }
+    lua_concat(L, lua_gettop(L) - base);
+}
+
 struct tl_protected_call { tl_protected_fn fn; void *ctx; };
 
 static int tl_protected_body(lua_State *L) {

@@ -17,12 +17,17 @@ void *tl_re_compile(const char *pattern, size_t len, uint32_t flags, int jit, ch
     if (flags & 32) options |= PCRE2_UTF | PCRE2_NO_UTF_CHECK;
     if (flags & 64) options |= PCRE2_ANCHORED;
     if (flags & 128) options |= PCRE2_DUPNAMES;
+    if (flags & 256) options |= PCRE2_ALT_BSUX | PCRE2_MATCH_UNSET_BACKREF;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, len, options, &code, &offset, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof msg);
-        snprintf(err, (size_t)errcap, "pcre2_compile() failed: %s in \"%.*s\" at \"%s\"", (char *)msg, (int)len,
-                 pattern, offset < len ? pattern + offset : "");
+        if (offset >= len) {
+            snprintf(err, (size_t)errcap, "pcre2_compile() failed: %s in \"%.*s\"", (char *)msg, (int)len, pattern);
+        } else {
+            snprintf(err, (size_t)errcap, "pcre2_compile() failed: %s in \"%.*s\" at \"%.*s\"", (char *)msg,
+                     (int)len, pattern, (int)(len - offset), pattern + offset);
+        }
         return NULL;
     }
     if (jit) pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
@@ -50,8 +55,14 @@ int tl_re_names(void *re, const unsigned char **table, int *entry) {
 
 static pcre2_match_data *match_data;
 static uint32_t match_pairs;
+static pcre2_match_context *match_context;
 
-int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *ovector, int pairs) {
+void tl_re_set_match_limit(uint32_t limit) {
+    if (!match_context) match_context = pcre2_match_context_create(NULL);
+    if (match_context && limit > 0) pcre2_set_match_limit(match_context, limit);
+}
+
+int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *ovector, int pairs, int mode) {
     if (!match_data || match_pairs < (uint32_t)pairs) {
         if (match_data) pcre2_match_data_free(match_data);
         match_pairs = (uint32_t)(pairs < 16 ? 16 : pairs);
@@ -61,7 +72,17 @@ int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *
             return -100;
         }
     }
-    int rc = pcre2_match((pcre2_code *)re, (PCRE2_SPTR)subject, len, start, 0, match_data, NULL);
+    uint32_t opts = (mode & 2) ? PCRE2_NO_UTF_CHECK : 0;
+    int rc;
+    if (mode & 1) {
+        int ws[100];
+        rc = pcre2_dfa_match((pcre2_code *)re, (PCRE2_SPTR)subject, len, start, opts, match_data, match_context, ws,
+                             sizeof ws / sizeof ws[0]);
+        if (rc == 0) rc = 1;  // more matches than the vector holds: the first (longest) is there
+        if (rc > 1) rc = 1;  // the others are shorter matches at the same start, not groups
+    } else {
+        rc = pcre2_match((pcre2_code *)re, (PCRE2_SPTR)subject, len, start, opts, match_data, match_context);
+    }
     if (rc < 0) return rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(match_data);
     int n = rc < pairs ? rc : pairs;

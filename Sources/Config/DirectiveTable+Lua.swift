@@ -14,6 +14,12 @@ extension DirectiveTable {
             DirectiveSpec("lua_shared_dict", .block, .exactly(2), .multiple) { d, state throws(ConfigError) in
                 try state.tcp.sharedDicts.append(sharedDict(d, existing: state.tcp.sharedDicts))
             },
+            DirectiveSpec("lua_add_variable", .block, .exactly(1), .multiple) { d, state throws(ConfigError) in
+                let v = d.args[0]
+                guard v.hasPrefix("$"), v.count > 1 else { throw d.error("invalid variable name \"\(v)\"") }
+                let name = String(v.dropFirst())
+                if !state.tcp.addedVariables.contains(name) { state.tcp.addedVariables.append(name) }
+            },
             .tcpNumber("lua_regex_cache_max_entries", \.regexCacheMaxEntries),
             .tcpNumber("lua_regex_match_limit", \.regexMatchLimit),
             .tcpNumber("lua_max_pending_timers", \.maxPendingTimers),

@@ -95,7 +95,6 @@ public enum DirectiveTable {
             "connection_pool_size", "session_pool_size", "server_name",
             "preread_timeout", "proxy_timeout",
             "lua_socket_send_lowat", "lua_socket_buffer_size",
-            "lua_regex_cache_max_entries", "lua_regex_match_limit",
             "lua_load_resty_core",
         ]
     }

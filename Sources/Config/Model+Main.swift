@@ -22,6 +22,8 @@ public struct TcpConfig: Sendable {
     public var regexCacheMaxEntries: Int = 1024
     /// `lua_regex_match_limit` (0 = PCRE's default).
     public var regexMatchLimit: Int = 0
+    /// `lua_add_variable $name` declarations: variable names (without `$`) that `ngx.var` reads and assigns.
+    public var addedVariables: [String] = []
     /// `lua_load_resty_core` (a no-op, as in OpenResty).
     public var loadRestyCore: Bool = true
 

@@ -60,6 +60,10 @@ public final class Master {
         runtime.maxRunningTimers = config.tcp.maxRunningTimers
         NgxRuntime.workerCount = config.masterProcess ? workerCount : 1
         let tcp = config.tcp
+        NgxAPI.streamConfig = !tcp.servers.isEmpty && tcp.servers.allSatisfy(\.isStream)
+        NgxAPI.regexCacheMaxEntries = tcp.regexCacheMaxEntries
+        NgxAPI.regexMatchLimit = tcp.regexMatchLimit
+        NgxAPI.addedVariables = Set(tcp.addedVariables)
         vm.setPackagePath(tcp.packagePath(prefix: prefix), cpath: tcp.packageCPath(prefix: prefix))
         NgxRuntime.sharedZoneList = []
         zones = try SharedZones.map(tcp.sharedDicts, keeping: zones) { [log] d, oldSize in

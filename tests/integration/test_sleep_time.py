@@ -111,7 +111,7 @@ def test_now_has_milliseconds(tcplua):
 
 HTTP_TIME = r'''
 ngx.say(ngx.tcp_time(1290079655))
-ngx.say(ngx.http_time(1290079655))
+ngx.say(ngx.tcplua.http_time(1290079655))
 ngx.say(ngx.tcp_time(0))
 ngx.say(ngx.parse_tcp_time("Thu, 18 Nov 2010 11:27:35 GMT"))
 ngx.say(tostring(ngx.parse_tcp_time("not a date")))

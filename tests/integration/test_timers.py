@@ -31,7 +31,7 @@ def test_at_runs_the_callback_with_its_arguments_in_a_timer_context(tcplua):
     c = s.connect()
     c.send("x")
     assert c.recv_line() == "registered 1 nil pending 1\n"
-    m = s.wait_log(r"\[error\] \d+#0: \*(\d+) \[lua\] content_by_lua\(tcplua\.conf:\d+\):\d+: elapsed true "
+    m = s.wait_log(r"\[error\] \d+#0: \*(\d+) stream \[lua\] content_by_lua\(tcplua\.conf:\d+\):\d+: elapsed true "
                    r"premature false A42 phase timer, context: ngx\.timer, client: 127\.0\.0\.1, "
                    r"server: 127\.0\.0\.1:\d+")
     s.wait_log(r"say in timer: API disabled in the context of ngx\.timer, context: ngx\.timer")

@@ -34,6 +34,13 @@ void tl_traceback(lua_State *L, lua_State *co, const char *msg);
 
 /// Position of the Lua function calling the current C function: "file:line" in buf; returns its length.
 int tl_where(lua_State *L, int level, char *buf, int cap);
+/// stream-lua's log position at `level`: the basename of the chunk, the line (the line the function was defined
+/// on when unknown), and `name(): ` when called from a named Lua function. Returns the length written.
+int tl_where_stream(lua_State *L, int level, char *buf, int cap);
+/// Pushes stream-lua's traceback of `co`: "stack traceback:\ncoroutine 0:" and a line per frame (at most 22),
+/// `main` makes the bottom frame read "in main chunk" (the handler's closure stands for its chunk). Raises
+/// (allocates): call inside a protected call.
+void tl_traceback_stream(lua_State *L, lua_State *co, int main);
 
 /// Swift code run inside `lua_cpcall`: everything it does on `L` (allocating, calling, even raising) is
 /// protected; values it leaves on the stack are dropped when it returns.
@@ -112,7 +119,7 @@ ssize_t tl_recv(int fd, void *buf, size_t len);
 
 // ---- regular expressions (PCRE2, for ngx.re) -------------------------------------------------------
 
-/// Compiles `pattern`; flags: 1 i, 2 m, 4 s, 8 x, 16 u, 32 U, 64 a (anchored), 128 D (dupnames); `jit` for j.
+/// Compiles `pattern`; flags: 1 i, 2 m, 4 s, 8 x, 16 u, 32 U, 64 a (anchored), 128 D (dupnames), 256 J; `jit` for j.
 /// Returns the code, or NULL with the message in `err`.
 void *tl_re_compile(const char *pattern, size_t len, uint32_t flags, int jit, char *err, int errcap);
 void tl_re_free(void *re);
@@ -121,8 +128,10 @@ int tl_re_captures(void *re);
 /// The name table: entries of `*entry` bytes (2-byte group number, then the NUL-terminated name).
 int tl_re_names(void *re, const unsigned char **table, int *entry);
 /// Matches from `start`; fills `pairs` offset pairs ((size_t)-1 for unset groups); returns > 0 on a match,
-/// 0 for none, < 0 for a PCRE2 error.
-int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *ovector, int pairs);
+/// 0 for none, < 0 for a PCRE2 error. `mode`: 1 DFA (the longest match, no groups), 2 no UTF-8 check (U).
+int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *ovector, int pairs, int mode);
+/// The match limit of every later match (`lua_regex_match_limit`; 0 keeps PCRE2's default).
+void tl_re_set_match_limit(uint32_t limit);
 /// The message of a PCRE2 error code.
 int tl_re_error(int code, char *buf, int cap);
 

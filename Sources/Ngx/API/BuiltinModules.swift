@@ -31,29 +31,63 @@ enum BuiltinModules {
           return a * 256 + b
         end
         return M
-        """
+        """,
+        // lua-resty-core: OpenResty loads it itself (`lua_load_resty_core` is a no-op there), so scripts that
+        // require it first keep working; tcplua's API is its own, so it adds nothing.
+        "resty.core": "return { version = require('resty.core.base').version }",
+        "resty.core.base": """
+        local ok, new_tab = pcall(require, "table.new")
+        if not ok then new_tab = function() return {} end end
+        local ok2, clear_tab = pcall(require, "table.clear")
+        if not ok2 then clear_tab = function(t) for k in pairs(t) do t[k] = nil end end end
+        return { version = "0.1.28", new_tab = new_tab, clear_tab = clear_tab, FFI_OK = 0, FFI_NO_REQ_CTX = -100,
+          FFI_BAD_CONTEXT = -101, FFI_ERROR = -1, FFI_AGAIN = -2, FFI_BUSY = -3, FFI_DONE = -4,
+          FFI_DECLINED = -5, FFI_ABORT = -6 }
+        """,
     ]
 
-    /// lua-resty-core's module names for APIs tcplua builds in: in `package.preload`, so they win over a
-    /// lua-resty-core installed on the package path (Debian's, written for OpenResty's C symbols).
+    /// Built-in modules that come before `package.path`: lua-resty-core's own files (Debian's
+    /// `lua-resty-core` among them) need OpenResty's FFI symbols and cannot load in tcplua.
+    static let preloaded = ["resty.core", "resty.core.base"]
+
+    /// lua-resty-core's module names for APIs tcplua builds in (`ngx.semaphore`), preloaded for the same reason.
     static let apiModules: [String: String] = [
         "ngx.semaphore": NgxAPI.semaphoreModule
     ]
 
-    /// Appends a searcher to `package.loaders` that serves the built-in modules.
+    /// Appends a searcher to `package.loaders` that serves the built-in modules, and puts the `preloaded`
+    /// ones in `package.preload`. Inside `LuaVM.protected`.
     static func install(_ lua: Lua) {
         lua.getGlobal("package")
         lua.getField(-1, "preload")
+        for name in preloaded {
+            if lua.load(sources[name]!, chunkName: "=builtin:" + name) {
+                lua.setField(-2, name)  // the chunk itself is the loader: it returns the module
+            } else {
+                lua.pop()
+            }
+        }
         for (name, code) in apiModules.sorted(by: { $0.key < $1.key }) {
             guard lua.load(code, chunkName: "=" + name) else { fatalError("\(name): \(lua.string(-1) ?? "?")") }
             lua.setField(-2, name)
         }
-        lua.pop()
+        lua.pop(2)
+        lua.getGlobal("package")
         lua.getField(-1, "loaders")
         let n = Int32(lua.objlen(-1))
         lua.push(searcher)
         lua.rawSetI(-2, n + 1)
         lua.pop(2)
+    }
+
+    /// Makes the value on top of the stack the module `name` (`package.loaded[name]`) and pops it: modules
+    /// that are part of the API (`ngx.re`, `ngx.base64`), made with it. Raises: inside a protected call.
+    static func preload(_ lua: Lua, name: String) {
+        lua.getGlobal("package")
+        lua.getField(-1, "loaded")
+        lua.pushValue(at: -3)
+        lua.setField(-2, name)
+        lua.pop(3)
     }
 
     static let searcher: LuaFunction = { L in

@@ -6,7 +6,9 @@ import LuaKit
 /// variables (`remote_addr`, `remote_port`, `server_addr`, `server_port`, `connection`,
 /// `connection_requests`, `bytes_sent`, `bytes_received`, `session_time`, `request_time`, `status`, `pid`,
 /// `msec`, `time_local`, `time_iso8601`, `protocol`) and `binary_remote_addr`, as strings; nil for a name
-/// tcplua does not know; assigning raises `variable "x" not changeable`. `ngx.get_phase()`: `"init"`,
+/// tcplua does not know; assigning raises `variable "x" not changeable`, except for the variables declared by
+/// `lua_add_variable $name`, which each session reads (nil until assigned) and assigns (a string or number;
+/// nil unsets it) on its own. `ngx.get_phase()`: `"init"`,
 /// `"init_worker"`, `"preread"`, `"content"`, `"log"` or `"timer"`. Context: ctx and var in handlers; get_phase anywhere. Never yield.
 extension NgxAPI {
     static func injectContext(_ lua: Lua) {
@@ -76,6 +78,14 @@ extension NgxAPI {
         }
         return withThread(lua) { t in
             let s = t.session
+            if addedVariables.contains(name) {
+                guard let v = s.variable(name) else {
+                    lua.pushNil()
+                    return 1
+                }
+                v.withUnsafeBytes { lua.push(bytes: $0.baseAddress, count: $0.count) }
+                return 1
+            }
             if name == "binary_remote_addr" {
                 guard s.remoteText == nil else {
                     lua.pushNil()
@@ -99,9 +109,24 @@ extension NgxAPI {
         }
     }
 
+    /// The names `lua_add_variable` declared (set by the master before it runs Lua).
+    nonisolated(unsafe) public static var addedVariables: Set<String> = []
+
     static let varNewIndex: LuaFunction = { L in
         let lua = Lua(L!)
-        return lua.error(NgxStrings.variableNotChangeable(lua.string(2) ?? "?"))
+        guard lua.type(at: 2) == .string, let name = lua.string(2), addedVariables.contains(name) else {
+            return lua.error(NgxStrings.variableNotChangeable(lua.string(2) ?? "?"))
+        }
+        let value: [UInt8]?
+        switch lua.type(at: 3) {
+        case .string, .number: value = lua.bytes(3).map { Array($0) }
+        case .nil: value = nil
+        default: return lua.error(NgxStrings.badVariableValue(lua.typeName(at: 3)))
+        }
+        return withThread(lua) { t in
+            t.session.setVariable(name, value)
+            return 0
+        }
     }
 
     static let getPhase: LuaFunction = { L in

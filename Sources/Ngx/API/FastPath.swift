@@ -59,7 +59,7 @@ enum FastPath {
     }
 
     @inline(__always) static func output(_ c: Connection, _ len: Int) -> UnsafeMutableRawPointer? {
-        if c.outputClosed || c.closed || c.output.readable + len >= c.sendLimit { return nil }
+        if c.outputClosed || c.closed || c.eofSent || c.output.readable + len >= c.sendLimit { return nil }
         if !c.output.isAllocated { c.output = c.pool.pointee.take() }
         guard c.output.reserve(len) else { return nil }
         let p = c.output.writePointer

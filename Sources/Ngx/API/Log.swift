@@ -2,8 +2,14 @@ import Config
 import LuaKit
 
 /// `ngx.log(level, ...)` and the global `print(...)` (level NOTICE): the arguments concatenated with no
-/// separator, written as `[lua] file:line: message`. Context: any. Never yields.
+/// separator, written as `[lua] file:line: message` in `tcp { }` (the seed's form, the chunk name as Lua shows
+/// it) and as stream-lua writes it in `stream { }`: `stream [lua] basename:line: fn(): message`, the function
+/// name when called from a named Lua function. Context: any. Never yields.
 extension NgxAPI {
+    /// Every server of the config is in `stream { }`: lines logged outside a session (init_by_lua) take
+    /// stream-lua's form too. Set by the master before it runs Lua.
+    nonisolated(unsafe) public static var streamConfig = false
+
     static func injectLog(_ lua: Lua) {
         lua.push(ngxLog)
         lua.setField(-2, "log")
@@ -16,8 +22,11 @@ extension NgxAPI {
 
     static let ngxLog: LuaFunction = { L in
         let lua = Lua(L!)
-        guard let n = lua.toNumber(1), n >= 0, n <= 8, let level = LogLevel(rawValue: Int(n)) else {
-            return lua.error(NgxStrings.badLogLevel)
+        guard let n = lua.toNumber(1) else {
+            return lua.error(NgxStrings.badNumberArg(1, "log", got: lua.typeName(at: 1)))
+        }
+        guard n >= 0, n <= 8, let level = LogLevel(rawValue: Int(n)) else {
+            return lua.error(NgxStrings.badLogLevel(Int(n)))
         }
         return log(lua, level: level, from: 2)
     }
@@ -43,7 +52,11 @@ extension NgxAPI {
                 }
             }
         }
-        let line = "[lua] " + lua.whereString(level: 1) + ": " + msg
+        let stream = session.map { $0.server.config.isStream } ?? streamConfig
+        let line =
+            stream
+            ? "stream [lua] " + lua.whereStringStream(level: 1) + msg
+            : "[lua] " + lua.whereString(level: 1) + ": " + msg
         if let s = session { s.log(level, line) } else { rt.log.log(level, line) }
         return 0
     }

@@ -5,7 +5,7 @@ import LuaKit
 /// Builds the `ngx` table, one area at a time (as OpenResty's `inject_*_api` functions do), and the
 /// globals and built-in modules around it. This is the one place that lists what Lua can reach.
 /// Runs inside `LuaVM.protected` (it allocates).
-enum NgxAPI {
+public enum NgxAPI {
     static func install(_ lua: Lua) {
         lua.newTable()
         injectConstants(lua)
@@ -26,6 +26,7 @@ enum NgxAPI {
         injectTimer(lua)
         injectThread(lua)
         injectSemaphore(lua)
+        injectArgs(lua, prefix: NgxRuntime.shared?.prefix ?? "")
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
         installPrelude(lua)

@@ -13,6 +13,7 @@ extension NgxAPI {
         lua.setField(-2, "print")
         lua.push(ngxSay)
         lua.setField(-2, "say")
+        injectFlush(lua)
     }
 
     static let ngxPrint: LuaFunction = { L in output(Lua(L!), newline: false, name: "print") }
@@ -25,6 +26,11 @@ extension NgxAPI {
     @inline(__always)
     static func output(_ lua: Lua, _ t: LuaThread, newline: Bool, name: StaticString) -> Int32 {
         let c = t.session.connection
+        if c.eofSent {
+            lua.pushNil()
+            lua.push(NgxStrings.seenEOF)
+            return 2
+        }
         let limit = c.sendLimit
         if !c.output.isAllocated { c.output = c.pool.pointee.take() }
         let before = c.output.readable  // not an index: growing the buffer may move the bytes to its front

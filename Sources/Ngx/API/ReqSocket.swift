@@ -10,13 +10,18 @@ import LuaKit
 /// iter = sock:receiveuntil(pattern, {inclusive=}); data, err, partial = iter(size?)
 /// bytes, err = sock:send(data)     (flushes and waits until the client took every byte)
 /// sock:settimeout(ms) | sock:settimeouts(connect_ms, send_ms, read_ms)
+/// data, err = sock:peek(n)         (waits for n bytes and returns them, leaving them to be received)
+/// ok, err = sock:shutdown("send")  (the output so far is sent, then the write side is shut: ngx.eof())
 /// ```
+/// OpenResty allows `peek` only in `preread_by_lua*`; tcplua allows it in the content handler too, where it
+/// returns the next bytes without consuming them.
 /// A second call in one session returns `nil, "duplicate call"`, as stream-lua does. A read timeout leaves
 /// the socket usable. The Lua wrappers are in `tcpWrappers` (the same ones as the TCP cosocket's).
 extension NgxAPI {
     /// The Swift halves, in the order `tcpWrappers` takes them.
     static let reqFunctions: [LuaFunction] = [
         reqSocket, reqSend, reqReceive, reqReceiveAny, reqUntilCheck, reqUntilStep, reqSetTimeout, reqSetTimeouts,
+        reqPeek, reqShutdown,
     ]
 
     /// Runs `body` with the running thread, the session's client socket (the one at argument 1) and the
@@ -69,6 +74,40 @@ extension NgxAPI {
         }
     }
 
+    /// `peek(n)`: n bytes, waited for as `receive(n)` does, left in the input buffer.
+    static let reqPeek: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard lua.top == 2 else { return lua.error(NgxStrings.expectingArgs(2, lua.top)) }
+        guard let n = lua.toNumber(2) else {
+            return lua.error(NgxStrings.badNumberArg(2, "peek", got: lua.typeName(at: 2)))
+        }
+        guard n >= 1 else { return lua.error(NgxStrings.peekSize) }
+        return withClient(lua, "peek", yielding: true) { t, s, c in
+            lua.setTop(0)
+            var req = ReadRequest()
+            req.total = Int(n)
+            req.atLeast = Int(n)
+            s.peeking = true
+            let r = s.receive(t, c, req, lua)
+            if t.parkedOn == nil { s.peeking = false }  // answered at once (or refused: busy reading)
+            return r
+        }
+    }
+
+    /// `shutdown("send")`: ngx.eof() on the client connection.
+    static let reqShutdown: LuaFunction = { L in
+        let lua = Lua(L!)
+        guard lua.top == 2 else { return lua.error(NgxStrings.expectingArgs(2, lua.top)) }
+        guard lua.string(2) == "send" else { return lua.error(NgxStrings.shutdownDirection) }
+        return withClient(lua, "shutdown") { _, _, c in
+            if c.eofSent { return pushFailure(lua, NgxStrings.alreadyShutdown) }
+            if c.outputClosed || c.closed { return pushFailure(lua, NgxStrings.closed) }
+            c.sendEOF()
+            lua.push(1)
+            return 1
+        }
+    }
+
     static let reqReceiveAny: LuaFunction = { L in
         let lua = Lua(L!)
         return receiveAnyRequest(lua) { req in
@@ -107,7 +146,7 @@ extension NgxAPI {
         guard lua.top == 2 else { return lua.error(NgxStrings.expectingArgs(2, lua.top)) }
         return withClient(lua, "send", yielding: true) { t, s, c in
             if c.writerRef != nil { return pushFailure(lua, NgxStrings.socketBusyWriting) }
-            if c.outputClosed || c.closed { return pushFailure(lua, NgxStrings.closed) }
+            if c.outputClosed || c.closed || c.eofSent { return pushFailure(lua, NgxStrings.closed) }
             if !c.output.isAllocated { c.output = c.pool.pointee.take() }
             let before = c.output.readable
             guard appendValue(lua, 2, arg: 2, name: "send", depth: 0, into: &c.output) else {

@@ -38,7 +38,7 @@ extension NgxAPI {
         local ngx, YIELD, results, yield, new, connect, send, receive, receiveany, until_check, until_step,
           close, settimeout, settimeouts, setkeepalive, getreusedtimes, setoption, getoption,
           req_socket, req_send, req_receive, req_receiveany, req_until_check, req_until_step, req_settimeout,
-          req_settimeouts = ...
+          req_settimeouts, req_peek, req_shutdown = ...
         local setmetatable = setmetatable
         local mt = {}
         -- Passes a Swift half's results through (their count too), or yields and fetches them.
@@ -113,12 +113,20 @@ extension NgxAPI {
         methods(reqmt, req_send, req_receive, req_receiveany, req_until_check, req_until_step)
         reqmt.settimeout = req_settimeout
         reqmt.settimeouts = req_settimeouts
+        reqmt.shutdown = req_shutdown
+        function reqmt.peek(self, n)
+          local data, err = req_peek(self, n)
+          if data == YIELD then yield() return pass(results()) end
+          if data then return data end
+          return nil, err
+        end
         ngx.req = {
           socket = function(...)
             local s, err = req_socket(...)
             if s == nil then return nil, err end
             return setmetatable({ s }, reqmt)
-          end
+          end,
+          start_time = ngx.start_time,
         }
         """
 

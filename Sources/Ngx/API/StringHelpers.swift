@@ -7,7 +7,8 @@ import LuaKit
 /// s = ngx.escape_uri(str, type?)    s = ngx.unescape_uri(str)      (type 2, the default: a URI component)
 /// s = ngx.encode_base64(str, no_padding?)     s = ngx.decode_base64(str)   (nil for invalid input)
 /// n = ngx.crc32_short(str)          n = ngx.crc32_long(str)
-/// ngx.config.ngx_lua_version (10025), .nginx_version (1022001), .debug (false), .subsystem ("stream")
+/// ngx.config.ngx_lua_version (10025), .nginx_version (1022001), .debug (false), .subsystem ("stream");
+/// `prefix()` and `nginx_configure()` are in `Args.swift`
 /// ```
 /// Any phase; never yield. `table.new` and `table.clear` are LuaJIT's own (`require "table.new"`), also set
 /// as fields of `table`.
@@ -30,8 +31,6 @@ extension NgxAPI {
         lua.setField(-2, "debug")
         lua.push("stream")
         lua.setField(-2, "subsystem")
-        lua.push("tcplua")
-        lua.setField(-2, "nginx_configure")
         lua.setField(-2, "config")
         guard lua.load(tableExtras, chunkName: "=table") else { return }
         _ = lua.pcallTraceback(nargs: 0, nresults: 0)

@@ -1,20 +1,38 @@
 import LuaKit
 
 /// `ngx.now()`, `ngx.time()`, `ngx.today()`, `ngx.utctime()`, `ngx.localtime()` from the loop's cached clock;
-/// `ngx.update_time()` refreshes it; `ngx.start_time()`; `ngx.tcp_time(sec)`/`ngx.http_time(sec)` and
-/// `ngx.parse_tcp_time(str)`/`ngx.parse_http_time(str)` (nil for a bad string). Context: any. Never yields.
+/// `ngx.update_time()` refreshes it; `ngx.start_time()` (the seed's; `ngx.req.start_time()` is OpenResty's
+/// name); `ngx.tcp_time(sec)` and `ngx.parse_tcp_time(str)` (nil for a bad string), which are the http
+/// subsystem's `http_time`/`parse_http_time`: those names are not in stream-lua's `ngx`, so they are
+/// `ngx.tcplua.http_time`/`parse_http_time`. Context: any. Never yields.
 extension NgxAPI {
     static func injectTime(_ lua: Lua) {
         let functions: [(String, LuaFunction)] = [
             ("now", ngxNow), ("time", ngxTime), ("today", ngxToday), ("utctime", ngxUtctime),
             ("localtime", ngxLocaltime), ("update_time", ngxUpdateTime), ("start_time", ngxStartTime),
-            ("tcp_time", ngxHTTPTime), ("http_time", ngxHTTPTime), ("parse_tcp_time", ngxParseHTTPTime),
-            ("parse_http_time", ngxParseHTTPTime),
+            ("tcp_time", ngxHTTPTime), ("parse_tcp_time", ngxParseHTTPTime),
         ]
         for (name, f) in functions {
             lua.push(f)
             lua.setField(-2, name)
         }
+        pushTcpluaTable(lua)
+        lua.push(ngxHTTPTime)
+        lua.setField(-2, "http_time")
+        lua.push(ngxParseHTTPTime)
+        lua.setField(-2, "parse_http_time")
+        lua.pop()
+    }
+
+    /// Pushes `ngx.tcplua` (made on first use), the home of tcplua's public names that stream-lua's `ngx` does
+    /// not have, so that `if ngx.foo then` feature tests behave as on OpenResty. `ngx` is at -1.
+    static func pushTcpluaTable(_ lua: Lua) {
+        lua.getField(-1, "tcplua")
+        if lua.type(at: -1) == .table { return }
+        lua.pop()
+        lua.newTable()
+        lua.pushValue(at: -1)
+        lua.setField(-3, "tcplua")
     }
 
     static var wallSeconds: Int { Int(NgxRuntime.shared.loop.clock.wallMs / 1000) }

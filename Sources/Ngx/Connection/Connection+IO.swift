@@ -86,8 +86,19 @@ extension Connection {
         if output.readable == 0 || outputClosed {
             pool.pointee.give(&output)
             cancelWriteTimer()
+            if eofSent && !outputClosed { _ = shutdown(fd, Int32(SHUT_WR)) }
         } else if progressed || !hasWriteTimerArmed {
             armWriteTimer()
+        }
+    }
+
+    /// `ngx.eof()`: no more output; the write side is shut down once what is buffered is sent.
+    func sendEOF() {
+        eofSent = true
+        if output.readable > 0 {
+            flush()
+        } else if !outputClosed && !closed {
+            _ = shutdown(fd, Int32(SHUT_WR))
         }
     }
 

@@ -52,6 +52,9 @@ final class Connection: EventHandler {
     var readError: Int32 = 0
     /// Output can no longer be sent (write error, send timeout): what is printed is dropped.
     var outputClosed = false
+    /// `ngx.eof()` (or the client socket's `shutdown("send")`): nothing more is printed, and the write side
+    /// is shut once the output is sent.
+    var eofSent = false
     /// send_timeout passed with output unsent.
     var sendTimedOut = false
     /// The errno of the write that failed (0 = none).

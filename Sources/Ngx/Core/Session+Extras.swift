@@ -20,6 +20,8 @@ final class SessionExtras {
     /// The cosockets its threads created and have not closed: closed when its last thread ends (pooled
     /// connections stay pooled).
     var cosockets: Cosocket?
+    /// Values of the `lua_add_variable` variables this session assigned.
+    var variables: [String: [UInt8]] = [:]
 }
 
 extension Session {
@@ -47,6 +49,12 @@ extension Session {
     var cosockets: Cosocket? {
         get { extras?.cosockets }
         set { if newValue != nil || extras != nil { madeExtras.cosockets = newValue } }
+    }
+
+    /// The value of a `lua_add_variable` variable (nil: not assigned in this session).
+    func variable(_ name: String) -> [UInt8]? { extras?.variables[name] }
+    func setVariable(_ name: String, _ value: [UInt8]?) {
+        if value != nil || extras != nil { madeExtras.variables[name] = value }
     }
 
     var clientSocket: ClientSocket? {

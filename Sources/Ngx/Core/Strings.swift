@@ -27,13 +27,29 @@ public enum NgxStrings {
     public static func badLogArg(_ i: Int32, _ type: String) -> String {
         "bad argument #\(i) to 'log' (string, number, boolean, or nil expected, got \(type))"
     }
-    public static let badLogLevel = "bad log level"
+    // ngx.re, as lua-resty-core words them.
+    public static func regexUnknownFlag(_ c: Character, _ opts: String) -> String {
+        "unknown flag \"\(c)\" (flags \"\(opts)\")"
+    }
+    public static func regexExecFailed(_ rc: Int) -> String { "pcre_exec() failed: \(rc)" }
+    public static let regexNthOutOfBound = "nth out of bound"
+    public static func regexCacheFull(_ n: Int) -> String { "lua exceeding regex cache max entries (\(n))" }
+    /// A thread's error value that is not a string, as stream-lua logs it.
+    public static let unknownReason = "unknown reason"
+    /// luaL_argerror's form, as stream-lua raises it.
+    public static func badLogLevel(_ n: Int) -> String { "bad argument #1 to 'log' (bad log level: \(n))" }
     public static let ctxNotTable = "ctx should be a table while the value is not a table"
+    public static func badVariableValue(_ type: String) -> String {
+        "bad argument #1 to '?' (string, number, or nil expected, but got \(type))"
+    }
     public static func variableNotChangeable(_ name: String) -> String { "variable \"\(name)\" not changeable" }
     public static func disabled(_ phase: String) -> String { "API disabled in the context of \(phase)" }
     public static let cannotYield = "attempt to yield across C-call boundary"
     public static func badNumberArg(_ i: Int32, _ fn: String) -> String {
         "bad argument #\(i) to '\(fn)' (number expected)"
+    }
+    public static func badNumberArg(_ i: Int32, _ fn: String, got: String) -> String {
+        "bad argument #\(i) to '\(fn)' (number expected, got \(got))"
     }
     public static func badStringArg(_ i: Int32, _ fn: String) -> String {
         "bad argument #\(i) to '\(fn)' (string expected)"

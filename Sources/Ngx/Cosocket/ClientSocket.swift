@@ -11,6 +11,8 @@ final class ClientSocket: ConnectionReader {
     var readTimeout: Int64
     /// What `settimeout(s)` set for sends (nil: the connection's send_timeout).
     var sendTimeout: Int64?
+    /// The receive in progress is a `peek(n)`: its bytes stay in the input buffer.
+    var peeking = false
 
     init(readTimeout: Int64) { self.readTimeout = readTimeout }
 
@@ -34,6 +36,16 @@ final class ClientSocket: ConnectionReader {
 
     /// The finished receive's results: data, or `nil, "timeout" | "closed", partial`.
     func pushRead(_ c: Connection, _ status: ReadStatus, timedOut: Bool, _ lua: Lua) -> Int32 {
+        if peeking {
+            peeking = false
+            if timedOut || status == .failed {
+                lua.pushNil()
+                lua.push(timedOut ? NgxStrings.timeout : NgxStrings.receiveError(c.readError))
+                return 2
+            }
+            lua.push(bytes: c.input.readPointer, count: read.total)
+            return 1
+        }
         if timedOut { return pushPartial(c, NgxStrings.timeout, lua) }
         if status == .failed { return pushPartial(c, NgxStrings.receiveError(c.readError), lua) }
         return pushData(c, lua)

@@ -121,6 +121,11 @@ extension ConnectionReader {
 
     /// Inside the running coroutine: pushes a finished request's data and consumes its bytes.
     func pushData(_ c: Connection, _ lua: Lua) -> Int32 {
+        // "*a" at a connection whose end was already seen finds no buffer at all: ""
+        guard c.input.isAllocated else {
+            lua.push(static: "")
+            return 1
+        }
         let input = c.input.readPointer
         switch read.mode {
         case .size, .any:

@@ -70,6 +70,8 @@ final class LuaThread: Timer {
     /// `ngx.exit()` was called: end the thread at its next yield.
     var exiting = false
     private(set) var ended = false
+    /// It runs a handler's chunk (its bottom frame is the chunk's closure: "in main chunk" in tracebacks).
+    private(set) var runsChunk = false
     /// Requests served from already-buffered bytes since the last resume: past `budgetLimit` the thread
     /// yields the worker and runs again on the next iteration, so one pipelining client cannot starve others.
     var budget: Int32 = 0
@@ -159,6 +161,7 @@ final class LuaThread: Timer {
         if let failure { return failure }
         co = thread
         ref = threadRef
+        runsChunk = true
         return thread == nil ? "lua_newthread failed" : nil
     }
 
@@ -270,13 +273,14 @@ final class LuaThread: Timer {
         }
     }
 
-    /// The message and traceback of a failed coroutine, built inside a protected call.
+    /// The message and traceback of a failed coroutine, built inside a protected call; in `stream { }` as
+    /// stream-lua writes them (`ErrorTrace.swift`).
     private func errorTrace(_ co: OpaquePointer) -> String {
-        let message = LuaVM.errorMessage(Lua(co), at: -1)
-        var text = message
+        let stream = session.server.config.isStream
+        var text = NgxAPI.errorMessage(co, stream: stream)
+        let runsChunk = runsChunk
         if let e = session.vm.protected({ lua in
-            tl_traceback(lua.L, co, message)
-            if let t = lua.string(-1) { text = t }
+            text = stream ? NgxAPI.streamErrorTrace(lua, co, chunk: runsChunk) : NgxAPI.errorTrace(lua, co)
         }) {
             session.log(.error, "lua error while building a traceback: " + e.message)
         }
