@@ -171,7 +171,9 @@ extension NgxAPI {
         if hostBytes.starts(with: "unix:".utf8) {
             target = .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
         } else {
-            guard let p = lua.toNumber(3), lua.type(at: 3) == .number else {
+            // a number or a numeric string, as luaL_checkinteger takes it (Debian's websocket client passes
+            // the port it matched in the URI)
+            guard let p = lua.coerceNumber(3) else {
                 return lua.error(NgxStrings.badNumberArg(3, "connect"))
             }
             guard p >= 0, p <= 65535, p == p.rounded() else {
