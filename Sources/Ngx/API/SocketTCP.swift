@@ -6,7 +6,7 @@ import LuaKit
 /// `sock = ngx.socket.tcp()` (also `ngx.socket.stream`), a non-blocking TCP client whose waits yield:
 ///
 /// ```
-/// ok, err = sock:connect(host, port, pool_name | {pool=, pool_size=})   ok, err = sock:connect("unix:/p", opts?)
+/// ok, err = sock:connect(host, port, pool_name | {pool=, pool_size=, backlog=})   ok, err = sock:connect("unix:/p", opts?)
 /// bytes, err = sock:send(data)            (string, number, boolean, nested array table)
 /// data, err, partial = sock:receive(total, at_least?) | sock:receive(n) | sock:receive("*l" | "*a") | sock:receive()
 /// data, err, partial = sock:receiveany(max)
@@ -184,6 +184,7 @@ extension NgxAPI {
         }
         var poolName: String?
         var poolSize: Int?
+        var backlog: Int?
         switch lua.type(at: optsIndex) {
         case .none, .nil: break
         case .string: poolName = lua.string(optsIndex)
@@ -198,7 +199,13 @@ extension NgxAPI {
                 guard let n = lua.toNumber(-1), n >= 1, n < 1e9 else { return lua.error(NgxStrings.badPoolSize) }
                 poolSize = Int(n)
             }
-            lua.pop(2)
+            lua.getField(optsIndex, "backlog")
+            if !lua.isNoneOrNil(-1) {
+                guard let n = lua.toNumber(-1) else { return lua.error(NgxStrings.badBacklog(0)) }
+                guard n >= 0 else { return lua.error(NgxStrings.badBacklog(Int(max(n, -1e9)))) }
+                backlog = Int(min(n, 1e9))
+            }
+            lua.pop(3)
         default:
             return lua.error(
                 "bad argument #\(optsIndex) to 'connect' (table expected, got \(lua.typeName(at: optsIndex)))"
@@ -206,7 +213,7 @@ extension NgxAPI {
         }
         return withTCP(lua, "connect", yielding: true) { t, s in
             lua.setTop(0)
-            return connect(t, s, target, poolName: poolName, poolSize: poolSize, lua)
+            return connect(t, s, target, poolName: poolName, poolSize: poolSize, backlog: backlog, lua)
         }
     }
 
@@ -222,6 +229,7 @@ extension NgxAPI {
         _ target: ConnectTarget,
         poolName: String?,
         poolSize: Int?,
+        backlog: Int? = nil,
         _ lua: Lua
     ) -> Int32 {
         s.close()
@@ -230,12 +238,32 @@ extension NgxAPI {
         case .unix(let path):
             s.peer = "unix:" + path
             s.poolKey = poolName ?? path
-            if s.reuse() { return pushOne(lua) }
-            return finishConnect(t, s, .unix(path), lua)
         case .host(let host, let port):
             s.peer = HostCache.peer(host, port)
             s.poolKey = poolName ?? s.peer
-            if s.reuse() { return pushOne(lua) }  // a pooled connection: no address to parse, no lookup
+        }
+        if s.reuse() { return pushOne(lua) }  // a pooled connection: no address to parse, no lookup
+        if let backlog {
+            let size = poolSize ?? s.server.config.socketPoolSize
+            let pool = SocketPool.capped(s.poolKey, size: size, backlog: backlog)
+            if pool.total >= pool.size {
+                guard pool.waiters.count < backlog else { return pushFailure(lua, NgxStrings.tooManyWaiting) }
+                s.queuedTarget = target
+                s.queueDeadline = t.runtime.loop.now + s.connectTimeout
+                return ConnectQueueWait.start(t, s, pool, front: false)
+            }
+            pool.total += 1
+            s.slotPool = pool
+        }
+        return startConnect(t, s, target, lua)
+    }
+
+    /// Opens a new connection to `target` (after the pool had none idle), resolving a host name first.
+    static func startConnect(_ t: LuaThread, _ s: TCPSocket, _ target: ConnectTarget, _ lua: Lua) -> Int32 {
+        switch target {
+        case .unix(let path):
+            return finishConnect(t, s, .unix(path), lua)
+        case .host(let host, let port):
             if let a = literalAddress(host) { return finishConnect(t, s, .ip(a, port), lua) }
             return Resolver.connect(t, s, host: host, port: port, lua)
         }
@@ -262,6 +290,7 @@ extension NgxAPI {
         case .pending:
             return ConnectWait.start(t, s)
         case .failed(let e):
+            s.releaseSlot()
             s.logError(NgxStrings.logConnectFailed(s.peer, e))
             return pushFailure(lua, NgxStrings.socketError(e))
         }

@@ -13,13 +13,17 @@ enum Resolver {
     /// Connects `s` to `host:port` once the name is resolved (at once from the cache).
     static func connect(_ t: LuaThread, _ s: TCPSocket, host: String, port: UInt16, _ lua: Lua) -> Int32 {
         let config = s.server.config
-        guard !config.resolvers.isEmpty else { return NgxAPI.pushFailure(lua, NgxStrings.noResolver(host)) }
+        guard !config.resolvers.isEmpty else {
+            s.releaseSlot()
+            return NgxAPI.pushFailure(lua, NgxStrings.noResolver(host))
+        }
         let name = host.lowercased()
         if let hit = cache[name], hit.expires > t.runtime.loop.now, let a = hit.addresses.randomElement() {
             return NgxAPI.finishConnect(t, s, .ip(a, port), lua)
         }
         let servers = config.resolvers.compactMap(parseServer)
         guard !servers.isEmpty, DNSPacket.query(id: 0, name: name, type: DNSPacket.typeA) != nil else {
+            s.releaseSlot()
             return NgxAPI.pushFailure(lua, NgxStrings.failedToParseHost(host))
         }
         let q = DNSQuery(
@@ -205,9 +209,13 @@ enum ResolveWait: Suspension {
     /// Connects to the address found (which may wait again) or returns the resolver's error.
     static func results(_ t: LuaThread, _ lua: Lua) -> Int32 {
         let s = t.tcpSocket
-        guard let q = s.query else { return NgxAPI.pushFailure(lua, NgxStrings.closed) }
+        guard let q = s.query else {
+            s.releaseSlot()
+            return NgxAPI.pushFailure(lua, NgxStrings.closed)
+        }
         s.query = nil
         guard let a = q.address else {
+            s.releaseSlot()
             let text = NgxStrings.notResolved(q.host, q.code, DNSPacket.text(q.code))
             s.logError(text)
             return NgxAPI.pushFailure(lua, text)
