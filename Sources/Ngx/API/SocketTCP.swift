@@ -28,8 +28,9 @@ extension NgxAPI {
                 tcpNew, tcpConnect, tcpSend, tcpReceive, tcpReceiveAny, tcpUntilCheck, tcpUntilStep, tcpClose,
                 tcpSetTimeout, tcpSetTimeouts, tcpSetKeepalive, tcpGetReusedTimes, tcpSetOption, tcpGetOption,
             ]
-            for f in fns + reqFunctions { lua.push(f) }
-            return Int32(fns.count + reqFunctions.count)
+            for f in fns + reqFunctions + [tcpSendWait] { lua.push(f) }
+            FastPath.pushSocket(lua)
+            return Int32(fns.count + reqFunctions.count + 2)
         }
         injectUDP(lua)
     }
@@ -38,8 +39,16 @@ extension NgxAPI {
         local ngx, YIELD, results, yield, new, connect, send, receive, receiveany, until_check, until_step,
           close, settimeout, settimeouts, setkeepalive, getreusedtimes, setoption, getoption,
           req_socket, req_send, req_receive, req_receiveany, req_until_check, req_until_step, req_settimeout,
-          req_settimeouts = ...
-        local setmetatable = setmetatable
+          req_settimeouts, send_wait, sfast = ...
+        local setmetatable, type, select = setmetatable, type, select
+        local ffi = require "ffi"
+        local cast, ffi_string = ffi.cast, ffi.string
+        local S_send = cast("int (*)(double, const char *, int)", sfast[1])
+        local S_receive = cast("int (*)(double, int, double, double)", sfast[2])
+        local S_consume = cast("void (*)(double, int)", sfast[3])
+        local S_keepalive = cast("int (*)(double)", sfast[4])
+        local S_connect = cast("int (*)(double, const char *, int, double)", sfast[5])
+        local received = cast("const char **", sfast[6])
         local mt = {}
         -- Passes a Swift half's results through (their count too), or yields and fetches them.
         local function pass(a, ...)
@@ -58,6 +67,11 @@ extension NgxAPI {
         end
         -- Fixed arities (cheaper than varargs in the interpreter); results keep OpenResty's counts.
         function mt.connect(self, host, port, opts)
+          local h = self[2]
+          if h and opts == nil and type(host) == "string" and type(port) == "number"
+             and S_connect(h, host, #host, port) == 1 then
+            return 1
+          end
           local ok, err = connect(self, host, port, opts)
           if ok == YIELD then yield() return pass(results()) end
           if ok then return ok end
@@ -99,10 +113,45 @@ extension NgxAPI {
           end
         end
         methods(mt, send, receive, receiveany, until_check, until_step)
+        -- The FFI fast paths (`SocketTCP+FastPath.swift`) over the socket's handle at [2]; -1: the classic method.
+        local classic_send, classic_receive = mt.send, mt.receive
+        function mt.send(self, data)
+          local h = self[2]
+          if h and type(data) == "string" and #data < 0x7fffffff then
+            local n = S_send(h, data, #data)
+            if n >= 0 then return n end
+            if n == -2 then return pass(send_wait(self, #data)) end
+          end
+          return classic_send(self, data)
+        end
+        function mt.receive(self, pattern, at_least)
+          local h = self[2]
+          if h then
+            local n, line = -1, 0
+            if type(pattern) == "number" then
+              if at_least == nil then n = S_receive(h, 0, pattern, pattern)
+              elseif type(at_least) == "number" then n = S_receive(h, 0, pattern, at_least) end
+            elseif at_least == nil and (pattern == nil or pattern == "*l") then
+              n, line = S_receive(h, 1, 0, 0), 1
+            end
+            if n >= 0 then
+              local s = ffi_string(received[0], n)
+              S_consume(h, n + line)
+              return s
+            end
+          end
+          return classic_receive(self, pattern, at_least)
+        end
+        function mt.setkeepalive(self, ...)
+          if select("#", ...) == 0 then
+            local h = self[2]
+            if h and S_keepalive(h) == 1 then return 1 end
+          end
+          return setkeepalive(self, ...)
+        end
         mt.close = close
         mt.settimeout = settimeout
         mt.settimeouts = settimeouts
-        mt.setkeepalive = setkeepalive
         mt.getreusedtimes = getreusedtimes
         mt.setoption = setoption
         mt.getoption = getoption
@@ -156,8 +205,11 @@ extension NgxAPI {
     static let tcpNew: LuaFunction = { L in
         let lua = Lua(L!)
         return withThread(lua) { t in
-            Cosocket.pushUserdata(lua, TCPSocket(thread: t))
-            return 1
+            let s = TCPSocket(thread: t)
+            Cosocket.pushUserdata(lua, s)
+            // the FFI handle (`SocketTCP+FastPath.swift`): the address as a number, exact below 2^53
+            lua.push(Double(UInt(bitPattern: Unmanaged.passUnretained(s).toOpaque())))
+            return 2
         }
     }
 
