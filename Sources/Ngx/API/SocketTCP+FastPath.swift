@@ -85,8 +85,12 @@ extension FastPath {
             guard let c = s.connection, c.reader == nil, c.writer == nil, c.input.readable == 0,
                 !c.readable, !c.peerClosed
             else { return -1 }
-            let config = s.server.config
-            s.release(toPool: Int64(config.socketKeepaliveTimeout), size: s.poolSize ?? config.socketPoolSize)
+            // field by field: a copy of the config struct would retain each of its arrays and strings
+            let server = s.server
+            s.release(
+                toPool: Int64(server.config.socketKeepaliveTimeout),
+                size: s.poolSize ?? server.config.socketPoolSize
+            )
             return 1
         }
     }

@@ -27,10 +27,21 @@ final class SocketPool: ConnectionOwner {
 
     /// Every pool of the worker (one thread, one process); pools live as long as the worker.
     nonisolated(unsafe) static var pools: [String: SocketPool] = [:]
+    /// The pool last looked up: a handler that uses one upstream hashes no key (the key is usually the very
+    /// string `HostCache` keeps, so comparing it is a pointer comparison).
+    nonisolated(unsafe) static var lastPool: SocketPool?
+
+    /// The pool of `key`, if there is one.
+    @inline(__always) static func pool(_ key: String) -> SocketPool? {
+        if let p = lastPool, p.key == key { return p }
+        guard let p = pools[key] else { return nil }
+        lastPool = p
+        return p
+    }
 
     /// Takes the most recently pooled connection for `key`, with its pool.
     static func take(_ key: String) -> (Connection, Int, SocketPool)? {
-        guard let pool = pools[key], let item = pool.idle.popLast() else { return nil }
+        guard let pool = pool(key), let item = pool.idle.popLast() else { return nil }
         return (item.connection, item.reused, pool)
     }
 
@@ -38,7 +49,7 @@ final class SocketPool: ConnectionOwner {
     /// an existing pool without one gets it (its idle connections then count).
     static func capped(_ key: String, size: Int, backlog: Int) -> SocketPool {
         let pool: SocketPool
-        if let p = pools[key] {
+        if let p = SocketPool.pool(key) {
             pool = p
         } else {
             pool = SocketPool(key: key, size: size)
@@ -68,7 +79,7 @@ final class SocketPool: ConnectionOwner {
     /// connection already counts in the pool's cap.
     static func put(_ c: Connection, key: String, size: Int, reused: Int, idleMs: Int64, counted: Bool = false) {
         let pool: SocketPool
-        if let p = pools[key] {
+        if let p = SocketPool.pool(key) {
             pool = p
         } else {
             pool = SocketPool(key: key, size: size)
@@ -88,7 +99,7 @@ final class SocketPool: ConnectionOwner {
     }
 
     /// How many connections are idle in `key`'s pool.
-    static func idleCount(_ key: String) -> Int { pools[key]?.idle.count ?? 0 }
+    static func idleCount(_ key: String) -> Int { pool(key)?.idle.count ?? 0 }
 
     /// Closed while idle (the peer closed or sent bytes, the idle timeout passed): it leaves the pool.
     func connectionClosed(_ c: Connection) {

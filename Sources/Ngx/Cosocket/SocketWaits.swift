@@ -178,7 +178,7 @@ enum ConnectQueueWait: Suspension {
             lua.push(1)
             return 1
         }
-        guard let pool = SocketPool.pools[s.poolKey] else { return ConnectWait.pushError(lua, NgxStrings.closed) }
+        guard let pool = SocketPool.pool(s.poolKey) else { return ConnectWait.pushError(lua, NgxStrings.closed) }
         if pool.total >= pool.size { return start(t, s, pool, front: true) }
         s.queuedTarget = nil
         pool.total += 1
