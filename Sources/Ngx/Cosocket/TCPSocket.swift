@@ -33,8 +33,6 @@ final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
     var read = ReadRequest()
     /// The pattern of the `receiveuntil` iterator call in progress.
     var untilPattern: [UInt8] = []
-    /// The host name lookup of a connect in progress.
-    var query: DNSQuery?
     /// The capped pool (a connect with `backlog`) whose count includes this socket's connection.
     var slotPool: SocketPool?
     /// A connect waiting in a capped pool's queue: the pool, where to, and when the wait ends (loop ms).
