@@ -68,6 +68,34 @@ extension FastPath {
         }
     }
 
+    /// After `sockReceive` declined because the bytes are not there yet: parks the thread on the socket's read
+    /// side for the same request (as the classic `receive` does) and returns 1, for the Lua layer to yield and
+    /// fetch the results; -1 for the classic `receive` (it then finishes at once, or fails). The Lua layer
+    /// calls it only on the thread's own coroutine when it can yield (`coroutine.running()` against the one
+    /// `tcp()` recorded, `coroutine.isyieldable()`), the checks the classic path makes.
+    static let sockReceivePark: @convention(c) (Double, Int32, Double, Double) -> Int32 = { h, mode, totalD, atLeastD in
+        withSocket(h) { s in
+            guard let t = s.thread, t.parkedOn == nil, let c = s.connection, c.reader == nil else { return -1 }
+            var req = ReadRequest()
+            if mode == 0 {
+                guard totalD >= 1, totalD < 1e12, atLeastD >= 1, atLeastD <= totalD else { return -1 }
+                req.total = Int(totalD)
+                req.atLeast = Int(atLeastD)
+            } else {
+                req.mode = .line
+            }
+            s.read = req
+            var progress = false
+            guard s.readStatus(c, progress: &progress) == .wait else { return -1 }
+            c.releaseInputIfEmpty()
+            t.waitSocket = s
+            c.reader = t
+            c.armRead(s.readTimeout)
+            t.park(on: SocketReadWait.self)
+            return 1
+        }
+    }
+
     /// Consumes `n` bytes `sockReceive` returned (and a line's LF).
     static let sockConsume: @convention(c) (Double, Int32) -> Void = { h, n in
         _ = withSocket(h) { s in
@@ -121,6 +149,7 @@ extension FastPath {
             unsafeBitCast(sockKeepalive, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(sockConnect, to: UnsafeMutableRawPointer.self),
             UnsafeMutableRawPointer(received),
+            unsafeBitCast(sockReceivePark, to: UnsafeMutableRawPointer.self),
         ]
         lua.newTable()
         for (i, p) in pointers.enumerated() {

@@ -49,6 +49,8 @@ extension NgxAPI {
         local S_keepalive = cast("int (*)(double)", sfast[4])
         local S_connect = cast("int (*)(double, const char *, int, double)", sfast[5])
         local received = cast("const char **", sfast[6])
+        local S_park = cast("int (*)(double, int, double, double)", sfast[7])
+        local running, isyieldable = coroutine.running, coroutine.isyieldable
         local mt = {}
         -- Passes a Swift half's results through (their count too), or yields and fetches them.
         local function pass(a, ...)
@@ -56,7 +58,11 @@ extension NgxAPI {
           return a, ...
         end
         mt.__index = mt
-        local function tcp() return setmetatable({ new() }, mt) end
+        -- { userdata, FFI handle, the thread's coroutine when made on it (the FFI may park only there) }
+        local function tcp()
+          local ud, h, own = new()
+          return setmetatable({ ud, h, own and running() or nil }, mt)
+        end
         ngx.socket.tcp = tcp
         ngx.socket.stream = tcp
         ngx.socket.connect = function(...)
@@ -127,17 +133,29 @@ extension NgxAPI {
         function mt.receive(self, pattern, at_least)
           local h = self[2]
           if h then
-            local n, line = -1, 0
+            local mode, total, least = -1, 0, 0
             if type(pattern) == "number" then
-              if at_least == nil then n = S_receive(h, 0, pattern, pattern)
-              elseif type(at_least) == "number" then n = S_receive(h, 0, pattern, at_least) end
+              if at_least == nil then mode, total, least = 0, pattern, pattern
+              elseif type(at_least) == "number" then mode, total, least = 0, pattern, at_least end
             elseif at_least == nil and (pattern == nil or pattern == "*l") then
-              n, line = S_receive(h, 1, 0, 0), 1
+              mode = 1
             end
-            if n >= 0 then
-              local s = ffi_string(received[0], n)
-              S_consume(h, n + line)
-              return s
+            if mode >= 0 then
+              local n = S_receive(h, mode, total, least)
+              if n >= 0 then
+                local s = ffi_string(received[0], n)
+                S_consume(h, n + mode)
+                return s
+              end
+              -- not there yet: park through the FFI too, on the thread's own coroutine when it can yield
+              local co = self[3]
+              if co and running() == co and isyieldable() and S_park(h, mode, total, least) == 1 then
+                yield()
+                local data, err, partial = results()
+                if data then return data end
+                if partial == nil then return nil, err end
+                return nil, err, partial
+              end
             end
           end
           return classic_receive(self, pattern, at_least)
@@ -209,7 +227,8 @@ extension NgxAPI {
             Cosocket.pushUserdata(lua, s)
             // the FFI handle (`SocketTCP+FastPath.swift`): the address as a number, exact below 2^53
             lua.push(Double(UInt(bitPattern: Unmanaged.passUnretained(s).toOpaque())))
-            return 2
+            lua.push(t.owns(lua.L))
+            return 3
         }
     }
 
