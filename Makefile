@@ -7,9 +7,9 @@ SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES := libluajit2-5.1-dev lua-cjson pkg-config gcc libpcre2-dev libssl-dev
 # Real servers the cosocket tests drive through Debian's Lua client libraries.
-TEST_PACKAGES := redis-server memcached dnsmasq-base
+TEST_PACKAGES := redis-server memcached dnsmasq-base python3-websockets
 # Debian's pure-Lua cosocket clients, unpacked (not installed: they depend on nginx-extras) for the tests.
-LUA_DEBS := lua-nginx-redis lua-nginx-memcached lua-nginx-dns
+LUA_DEBS := lua-nginx-redis lua-nginx-memcached lua-nginx-dns lua-nginx-websocket lua-resty-lrucache
 LUA_DEPS := .deps/lua
 # The benchmark peers; `make test` checks their configs too, so it installs them as well.
 BENCH_PACKAGES := haproxy nginx libnginx-mod-http-lua valgrind
@@ -30,13 +30,15 @@ test-deps:
 	@$(MAKE) --no-print-directory apt PACKAGES="$(TEST_PACKAGES)"
 	@$(MAKE) --no-print-directory lua-deps
 
-## Fetches Debian's lua-nginx-* client libraries with `apt-get download` and unpacks them into .deps/lua.
+## Fetches Debian's lua-nginx-* client libraries and lua-resty-lrucache with `apt-get download` and unpacks them
+## into .deps/lua.
 lua-deps:
 	@if [ ! -f $(LUA_DEPS)/nginx/redis.lua ] || [ ! -f $(LUA_DEPS)/nginx/memcached.lua ] || \
-	    [ ! -f $(LUA_DEPS)/nginx/dns/resolver.lua ]; then \
+	    [ ! -f $(LUA_DEPS)/nginx/dns/resolver.lua ] || [ ! -f $(LUA_DEPS)/nginx/websocket/client.lua ] || \
+	    [ ! -f $(LUA_DEPS)/resty/lrucache/pureffi.lua ]; then \
 		rm -rf .deps/debs && mkdir -p .deps/debs $(LUA_DEPS) && cd .deps/debs && \
 		{ apt-get download $(LUA_DEBS) >/dev/null 2>&1 || { apt-get update -qq && apt-get download $(LUA_DEBS); }; } && \
-		for f in *.deb; do dpkg -x $$f root; done && cp -r root/usr/share/lua/5.1/nginx ../lua/; \
+		for f in *.deb; do dpkg -x $$f root; done && cp -r root/usr/share/lua/5.1/nginx root/usr/share/lua/5.1/resty ../lua/; \
 	fi
 
 apt:

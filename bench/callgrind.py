@@ -4,6 +4,8 @@ connections, over N requests after a warm-up, for tcplua (release build, `master
 Instruction counts do not depend on what the rest of the machine is doing, so they compare builds exactly.
 
     python3 bench/callgrind.py [--requests 20000] [--binary PATH ...] [--access-log on|off|both] [--no-floor]
+    python3 bench/callgrind.py --proxy [--binary PATH ...]     (P1: each request forwarded through a pooled
+                                                                 cosocket to the C floor, not counted)
 """
 import argparse
 import pathlib
@@ -71,13 +73,14 @@ def count(cmd, port, requests, env=None):
 
 
 
-def tcplua_cmd(binary, port, access_log, shdict=False):
+def tcplua_cmd(binary, port, access_log, shdict=False, upstream=None):
     prefix = pathlib.Path(tempfile.mkdtemp(prefix="tcplua-callgrind-prefix-"))
     (prefix / "conf").mkdir()
     (prefix / "logs").mkdir()
-    conf = fill(BENCH / "tcplua" / "tcplua.conf", PORT=port, WORKERS=1, WORKLOAD_LUA=SHDICT_LUA["openresty"] if shdict else "",
+    template = "proxy.conf" if upstream else "tcplua.conf"
+    conf = fill(BENCH / "tcplua" / template, PORT=port, WORKERS=1, WORKLOAD_LUA=SHDICT_LUA["openresty"] if shdict else "",
                 SHDICT="lua_shared_dict bench 10m;" if shdict else "",
-                ACCESS_LOG="" if access_log else "access_log off;")
+                ACCESS_LOG="" if access_log else "access_log off;", UPSTREAM=upstream or 0)
     conf = conf.replace("master_process on;", "master_process off;")
     (prefix / "conf" / "tcplua.conf").write_text(conf)
     # valgrind 3.19 cannot read Swift 6.3's DWARF: count a copy without debug info.
@@ -94,8 +97,25 @@ def main():
     ap.add_argument("--access-log", choices=["on", "off", "both"], default="both")
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--shdict", action="store_true", help="also count W5 (W1 + incr+get+set per request)")
+    ap.add_argument("--proxy", action="store_true",
+                    help="count P1 only: W1 forwarded through a pooled cosocket to the C floor (uncounted)")
     args = ap.parse_args()
     binaries = args.binary or [str(ROOT / ".build" / "release" / "tcplua")]
+    if args.proxy:
+        up = free_port()
+        floor = subprocess.Popen([str(BENCH / "out" / "echo_floor"), str(up)])
+        try:
+            wait_listening(up, floor)
+            print(f"user-space instructions per proxied request, P1 (64 B framed), {args.requests} requests "
+                  "on 10 connections")
+            for b in binaries:
+                port = free_port()
+                n = count(tcplua_cmd(b, port, False, upstream=up), port, args.requests)
+                print(f"  tcplua {b} P1: {n:,.0f}")
+        finally:
+            floor.terminate()
+            floor.wait()
+        return
     logs = {"on": [True], "off": [False], "both": [False, True]}[args.access_log]
     print(f"user-space instructions per request, W1 (64 B framed echo), {args.requests} requests on 10 connections")
     if not args.no_floor:

@@ -149,3 +149,73 @@ def test_failed_lookups_leak_no_descriptor(tcplua, dns):
     before = fd_count(s.proc.pid)
     assert request(s) == "done\n"
     assert fd_count(s.proc.pid) <= before
+
+
+def test_udp_setpeername_resolves_host_names(tcplua, dns):
+    import socket as pysock
+    import threading
+    u = pysock.socket(pysock.AF_INET, pysock.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    port = u.getsockname()[1]
+
+    def serve():
+        while True:
+            try:
+                data, addr = u.recvfrom(4096)
+            except OSError:
+                return
+            u.sendto(b"udp:" + data, addr)
+    threading.Thread(target=serve, daemon=True).start()
+    d = dns({"dgram.test": ["127.0.0.1"]})
+    s = tcplua(lua_server(GATE + f'''
+        local sock = ngx.socket.udp()
+        sock:settimeout(2000)
+        ngx.say(sock:setpeername("dgram.test", {port}))
+        ngx.say(sock:send("ping"))
+        ngx.say(sock:receive())
+        ngx.say(sock:setpeername("DGRAM.test", {port}))   -- from the cache
+        ngx.say(sock:setpeername("nope.test", {port}))
+        ngx.say(sock:send("x"))
+    ''', f"resolver 127.0.0.1:{d.port};"))
+    assert request(s) == ("1\n1\nudp:ping\n1\n"
+                          "nilnope.test could not be resolved (3: Host not found)\nnilclosed\n")
+    assert d.queries == [("dgram.test", 1), ("nope.test", 1)]
+    s2 = tcplua(lua_server(GATE + f'''
+        ngx.say(ngx.socket.udp():setpeername("dgram.test", {port}))
+    '''))
+    assert request(s2) == 'nilno resolver defined to resolve "dgram.test"\n'
+    u.close()
+
+
+def test_cache_is_keyed_by_name_and_families(tcplua, dns):
+    """A server with `ipv6=off` is not handed the AAAA answer another server's lookup cached."""
+    import socket as pysock
+    srv = pysock.socket(pysock.AF_INET6)
+    try:
+        srv.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    srv.listen(4)
+    port = srv.getsockname()[1]
+    d = dns({"six.test": ["::1"]})
+    code = GATE + f'''
+        local sock = ngx.socket.tcp()
+        ngx.say(sock:connect("six.test", {port}))
+    '''
+    other = free_port()
+    conf = lua_server(code, f"resolver 127.0.0.1:{d.port};") .replace(
+        "tcp {\n", "tcp {\n    server {\n        listen 127.0.0.1:%d;\n        resolver 127.0.0.1:%d ipv6=off;\n"
+        "        process_by_lua_block {\n%s\n        }\n    }\n" % (other, d.port, code), 1)
+    s = tcplua(conf)
+    assert request(s) == "1\n"
+    c = pysock.create_connection(("127.0.0.1", other), timeout=5)
+    c.sendall(b"x")
+    out = b""
+    while True:
+        b = c.recv(4096)
+        if not b:
+            break
+        out += b
+    assert out == b"nilsix.test could not be resolved (3: Host not found)\n"
+    assert d.queries == [("six.test", 1), ("six.test", 28), ("six.test", 1)]
+    srv.close()

@@ -6,7 +6,7 @@ import LuaKit
 /// `sock = ngx.socket.tcp()` (also `ngx.socket.stream`), a non-blocking TCP client whose waits yield:
 ///
 /// ```
-/// ok, err = sock:connect(host, port, pool_name | {pool=, pool_size=})   ok, err = sock:connect("unix:/p", opts?)
+/// ok, err = sock:connect(host, port, pool_name | {pool=, pool_size=, backlog=})   ok, err = sock:connect("unix:/p", opts?)
 /// bytes, err = sock:send(data)            (string, number, boolean, nested array table)
 /// data, err, partial = sock:receive(total, at_least?) | sock:receive(n) | sock:receive("*l" | "*a") | sock:receive()
 /// data, err, partial = sock:receiveany(max)
@@ -28,8 +28,9 @@ extension NgxAPI {
                 tcpNew, tcpConnect, tcpSend, tcpReceive, tcpReceiveAny, tcpUntilCheck, tcpUntilStep, tcpClose,
                 tcpSetTimeout, tcpSetTimeouts, tcpSetKeepalive, tcpGetReusedTimes, tcpSetOption, tcpGetOption,
             ]
-            for f in fns + reqFunctions { lua.push(f) }
-            return Int32(fns.count + reqFunctions.count)
+            for f in fns + reqFunctions + [tcpSendWait] { lua.push(f) }
+            FastPath.pushSocket(lua)
+            return Int32(fns.count + reqFunctions.count + 2)
         }
         injectUDP(lua)
     }
@@ -38,8 +39,18 @@ extension NgxAPI {
         local ngx, YIELD, results, yield, new, connect, send, receive, receiveany, until_check, until_step,
           close, settimeout, settimeouts, setkeepalive, getreusedtimes, setoption, getoption,
           req_socket, req_send, req_receive, req_receiveany, req_until_check, req_until_step, req_settimeout,
-          req_settimeouts, req_peek, req_shutdown = ...
-        local setmetatable = setmetatable
+          req_settimeouts, req_peek, req_shutdown, send_wait, sfast = ...
+        local setmetatable, type, select = setmetatable, type, select
+        local ffi = require "ffi"
+        local cast, ffi_string = ffi.cast, ffi.string
+        local S_send = cast("int (*)(double, const char *, int)", sfast[1])
+        local S_receive = cast("int (*)(double, int, double, double)", sfast[2])
+        local S_consume = cast("void (*)(double, int)", sfast[3])
+        local S_keepalive = cast("int (*)(double)", sfast[4])
+        local S_connect = cast("int (*)(double, const char *, int, double)", sfast[5])
+        local received = cast("const char **", sfast[6])
+        local S_park = cast("int (*)(double, int, double, double)", sfast[7])
+        local running, isyieldable = coroutine.running, coroutine.isyieldable
         local mt = {}
         -- Passes a Swift half's results through (their count too), or yields and fetches them.
         local function pass(a, ...)
@@ -47,7 +58,11 @@ extension NgxAPI {
           return a, ...
         end
         mt.__index = mt
-        local function tcp() return setmetatable({ new() }, mt) end
+        -- { userdata, FFI handle, the thread's coroutine when made on it (the FFI may park only there) }
+        local function tcp()
+          local ud, h, own = new()
+          return setmetatable({ ud, h, own and running() or nil }, mt)
+        end
         ngx.socket.tcp = tcp
         ngx.socket.stream = tcp
         ngx.socket.connect = function(...)
@@ -58,6 +73,11 @@ extension NgxAPI {
         end
         -- Fixed arities (cheaper than varargs in the interpreter); results keep OpenResty's counts.
         function mt.connect(self, host, port, opts)
+          local h = self[2]
+          if h and opts == nil and type(host) == "string" and type(port) == "number"
+             and S_connect(h, host, #host, port) == 1 then
+            return 1
+          end
           local ok, err = connect(self, host, port, opts)
           if ok == YIELD then yield() return pass(results()) end
           if ok then return ok end
@@ -99,10 +119,57 @@ extension NgxAPI {
           end
         end
         methods(mt, send, receive, receiveany, until_check, until_step)
+        -- The FFI fast paths (`SocketTCP+FastPath.swift`) over the socket's handle at [2]; -1: the classic method.
+        local classic_send, classic_receive = mt.send, mt.receive
+        function mt.send(self, data)
+          local h = self[2]
+          if h and type(data) == "string" and #data < 0x7fffffff then
+            local n = S_send(h, data, #data)
+            if n >= 0 then return n end
+            if n == -2 then return pass(send_wait(self, #data)) end
+          end
+          return classic_send(self, data)
+        end
+        function mt.receive(self, pattern, at_least)
+          local h = self[2]
+          if h then
+            local mode, total, least = -1, 0, 0
+            if type(pattern) == "number" then
+              if at_least == nil then mode, total, least = 0, pattern, pattern
+              elseif type(at_least) == "number" then mode, total, least = 0, pattern, at_least end
+            elseif at_least == nil and (pattern == nil or pattern == "*l") then
+              mode = 1
+            end
+            if mode >= 0 then
+              local n = S_receive(h, mode, total, least)
+              if n >= 0 then
+                local s = ffi_string(received[0], n)
+                S_consume(h, n + mode)
+                return s
+              end
+              -- not there yet: park through the FFI too, on the thread's own coroutine when it can yield
+              local co = self[3]
+              if co and running() == co and isyieldable() and S_park(h, mode, total, least) == 1 then
+                yield()
+                local data, err, partial = results()
+                if data then return data end
+                if partial == nil then return nil, err end
+                return nil, err, partial
+              end
+            end
+          end
+          return classic_receive(self, pattern, at_least)
+        end
+        function mt.setkeepalive(self, ...)
+          if select("#", ...) == 0 then
+            local h = self[2]
+            if h and S_keepalive(h) == 1 then return 1 end
+          end
+          return setkeepalive(self, ...)
+        end
         mt.close = close
         mt.settimeout = settimeout
         mt.settimeouts = settimeouts
-        mt.setkeepalive = setkeepalive
         mt.getreusedtimes = getreusedtimes
         mt.setoption = setoption
         mt.getoption = getoption
@@ -164,8 +231,12 @@ extension NgxAPI {
     static let tcpNew: LuaFunction = { L in
         let lua = Lua(L!)
         return withThread(lua) { t in
-            Cosocket.pushUserdata(lua, TCPSocket(thread: t))
-            return 1
+            let s = TCPSocket(thread: t)
+            Cosocket.pushUserdata(lua, s)
+            // the FFI handle (`SocketTCP+FastPath.swift`): the address as a number, exact below 2^53
+            lua.push(Double(UInt(bitPattern: Unmanaged.passUnretained(s).toOpaque())))
+            lua.push(t.coroutine == lua.L)
+            return 3
         }
     }
 
@@ -179,7 +250,9 @@ extension NgxAPI {
         if hostBytes.starts(with: "unix:".utf8) {
             target = .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
         } else {
-            guard let p = lua.toNumber(3), lua.type(at: 3) == .number else {
+            // a number or a numeric string, as luaL_checkinteger takes it (Debian's websocket client passes
+            // the port it matched in the URI)
+            guard let p = lua.coerceNumber(3) else {
                 return lua.error(NgxStrings.badNumberArg(3, "connect"))
             }
             guard p >= 0, p <= 65535, p == p.rounded() else {
@@ -190,6 +263,7 @@ extension NgxAPI {
         }
         var poolName: String?
         var poolSize: Int?
+        var backlog: Int?
         switch lua.type(at: optsIndex) {
         case .none, .nil: break
         case .string: poolName = lua.string(optsIndex)
@@ -204,7 +278,13 @@ extension NgxAPI {
                 guard let n = lua.toNumber(-1), n >= 1, n < 1e9 else { return lua.error(NgxStrings.badPoolSize) }
                 poolSize = Int(n)
             }
-            lua.pop(2)
+            lua.getField(optsIndex, "backlog")
+            if !lua.isNoneOrNil(-1) {
+                guard let n = lua.toNumber(-1) else { return lua.error(NgxStrings.badBacklog(0)) }
+                guard n >= 0 else { return lua.error(NgxStrings.badBacklog(Int(max(n, -1e9)))) }
+                backlog = Int(min(n, 1e9))
+            }
+            lua.pop(3)
         default:
             return lua.error(
                 "bad argument #\(optsIndex) to 'connect' (table expected, got \(lua.typeName(at: optsIndex)))"
@@ -212,7 +292,7 @@ extension NgxAPI {
         }
         return withTCP(lua, "connect", yielding: true) { t, s in
             lua.setTop(0)
-            return connect(t, s, target, poolName: poolName, poolSize: poolSize, lua)
+            return connect(t, s, target, poolName: poolName, poolSize: poolSize, backlog: backlog, lua)
         }
     }
 
@@ -228,6 +308,7 @@ extension NgxAPI {
         _ target: ConnectTarget,
         poolName: String?,
         poolSize: Int?,
+        backlog: Int? = nil,
         _ lua: Lua
     ) -> Int32 {
         s.close()
@@ -236,12 +317,32 @@ extension NgxAPI {
         case .unix(let path):
             s.peer = "unix:" + path
             s.poolKey = poolName ?? path
-            if s.reuse() { return pushOne(lua) }
-            return finishConnect(t, s, .unix(path), lua)
         case .host(let host, let port):
             s.peer = HostCache.peer(host, port)
             s.poolKey = poolName ?? s.peer
-            if s.reuse() { return pushOne(lua) }  // a pooled connection: no address to parse, no lookup
+        }
+        if s.reuse() { return pushOne(lua) }  // a pooled connection: no address to parse, no lookup
+        if let backlog {
+            let size = poolSize ?? s.server.config.socketPoolSize
+            let pool = SocketPool.capped(s.poolKey, size: size, backlog: backlog)
+            if pool.total >= pool.size {
+                guard pool.waiters.count < backlog else { return pushFailure(lua, NgxStrings.tooManyWaiting) }
+                s.queuedTarget = target
+                s.queueDeadline = t.runtime.loop.now + s.connectTimeout
+                return ConnectQueueWait.start(t, s, pool, front: false)
+            }
+            pool.total += 1
+            s.slotPool = pool
+        }
+        return startConnect(t, s, target, lua)
+    }
+
+    /// Opens a new connection to `target` (after the pool had none idle), resolving a host name first.
+    static func startConnect(_ t: LuaThread, _ s: TCPSocket, _ target: ConnectTarget, _ lua: Lua) -> Int32 {
+        switch target {
+        case .unix(let path):
+            return finishConnect(t, s, .unix(path), lua)
+        case .host(let host, let port):
             if let a = literalAddress(host) { return finishConnect(t, s, .ip(a, port), lua) }
             return Resolver.connect(t, s, host: host, port: port, lua)
         }
@@ -268,6 +369,7 @@ extension NgxAPI {
         case .pending:
             return ConnectWait.start(t, s)
         case .failed(let e):
+            s.releaseSlot()
             s.logError(NgxStrings.logConnectFailed(s.peer, e))
             return pushFailure(lua, NgxStrings.socketError(e))
         }

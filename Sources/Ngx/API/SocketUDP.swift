@@ -8,7 +8,8 @@ import LuaKit
 /// ok, err = sock:send(data)          data, err = sock:receive(size?)   (one datagram, 8192 bytes by default)
 /// sock:settimeout(ms)                ok, err = sock:close()
 /// ```
-/// Context: process_by_lua*. `receive` yields. Host names: IP literals and `localhost`.
+/// Context: process_by_lua*. `receive` yields, and `setpeername` while a host name is looked up (through the
+/// `resolver` directive's servers, with the TCP connect's error strings; IP literals and `localhost` need none).
 extension NgxAPI {
     static func injectUDP(_ lua: Lua) {
         runLayer(lua, udpWrappers, chunkName: "=ngx.socket.udp") {
@@ -28,7 +29,7 @@ extension NgxAPI {
           return a, ...
         end
         ngx.socket.udp = function() return setmetatable({ new() }, mt) end
-        mt.setpeername = setpeername
+        function mt.setpeername(...) return pass(setpeername(...)) end
         mt.send = send
         function mt.receive(...) return pass(receive(...)) end
         mt.settimeout = settimeout
@@ -80,15 +81,21 @@ extension NgxAPI {
             }
             guard p >= 0, p <= 65535 else { return lua.error(NgxStrings.badPort(Int(max(min(p, 1e9), -1e9)))) }
             guard let a = literalAddress(host) else {
-                return pushFailure(lua, NgxStrings.failedToParseHost(host))
+                return withUDP(lua, "setpeername", yielding: true) { t, s in
+                    s.close()
+                    return Resolver.connect(t, s, host: host, port: UInt16(p), lua)
+                }
             }
             target = .ip(a, UInt16(p))
         }
-        return withUDP(lua, "setpeername") { t, s in
-            if let e = s.setPeer(target, runtime: t.runtime) { return pushFailure(lua, NgxStrings.socketError(e)) }
-            lua.push(1)
-            return 1
-        }
+        return withUDP(lua, "setpeername") { t, s in finishSetPeer(t, s, target, lua) }
+    }
+
+    /// Connects the UDP socket to a resolved target: `1` or `nil, err`.
+    static func finishSetPeer(_ t: LuaThread, _ s: UDPSocket, _ target: SocketTarget, _ lua: Lua) -> Int32 {
+        if let e = s.setPeer(target, runtime: t.runtime) { return pushFailure(lua, NgxStrings.socketError(e)) }
+        lua.push(1)
+        return 1
     }
 
     static let udpSend: LuaFunction = { L in

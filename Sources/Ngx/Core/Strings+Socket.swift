@@ -20,6 +20,7 @@ extension NgxStrings {
     }
     public static func failedToParseHost(_ host: String) -> String { "failed to parse host name \"\(host)\"" }
     public static let noPeer = "no peer"
+    public static let tooManyWaiting = "too many waiting connect operations"
 
     // Argument errors, raised as Lua errors.
     public static let badRequest = "bad request"
@@ -33,12 +34,16 @@ extension NgxStrings {
     public static let receiveanyMax = "bad argument #2 to 'receiveany' (bad max argument)"
     public static let badPoolSize = "bad \"pool_size\" option value"
     public static let badPoolName = "bad \"pool\" option type"
+    public static func badBacklog(_ v: Int) -> String { "bad \"backlog\" option value: \(v)" }
     public static let connectArgs = "ngx.socket connect: expecting 2, 3, or 4 arguments (including the object)"
     public static let badHost = "bad argument #2 to 'connect' (string expected)"
 
     // Error-log lines (after OpenResty's; `stream ` in front in `stream {}` configs).
     public static func logConnectTimedOut(_ peer: String) -> String {
         "lua tcp socket connect timed out, when connecting to \(peer)"
+    }
+    public static func logQueuedConnectTimedOut(_ peer: String) -> String {
+        "lua tcp socket queued connect timed out, when trying to connect to \(peer)"
     }
     public static let logReadTimedOut = "lua tcp socket read timed out"
     public static let logUDPReadTimedOut = "lua udp socket read timed out"

@@ -14,6 +14,8 @@ class Cosocket {
     unowned(unsafe) var previous: Cosocket?
     /// Set by `TCPSocket`: methods check it instead of a dynamic cast.
     var isTCP = false
+    /// The host name lookup in progress (a TCP connect, a UDP setpeername).
+    var query: DNSQuery?
 
     init(thread: LuaThread) {
         let session = thread.session

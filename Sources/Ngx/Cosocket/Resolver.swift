@@ -10,17 +10,23 @@ enum Resolver {
     /// Resolved names: their addresses and when they expire (loop milliseconds).
     nonisolated(unsafe) static var cache: [String: (addresses: [IPAddress], expires: Int64)] = [:]
 
-    /// Connects `s` to `host:port` once the name is resolved (at once from the cache).
-    static func connect(_ t: LuaThread, _ s: TCPSocket, host: String, port: UInt16, _ lua: Lua) -> Int32 {
-        let config = s.server.config
-        guard !config.resolvers.isEmpty else { return NgxAPI.pushFailure(lua, NgxStrings.noResolver(host)) }
+    /// The cache key: the name and the address families asked for (a `resolver ... ipv6=off` server must
+    /// not be handed the AAAA answer another server's lookup cached).
+    static func cacheKey(_ name: String, ipv6: Bool) -> String { ipv6 ? name + "/4,6" : name + "/4" }
+
+    /// Connects TCP socket `s`, or sets the peer of UDP socket `s`, to `host:port` once the name is resolved
+    /// (at once from the cache).
+    static func connect(_ t: LuaThread, _ s: Cosocket, host: String, port: UInt16, _ lua: Lua) -> Int32 {
+        let config = t.session.server.config
+        guard !config.resolvers.isEmpty else { return failed(s, NgxStrings.noResolver(host), lua) }
         let name = host.lowercased()
-        if let hit = cache[name], hit.expires > t.runtime.loop.now, let a = hit.addresses.randomElement() {
-            return NgxAPI.finishConnect(t, s, .ip(a, port), lua)
+        let key = cacheKey(name, ipv6: config.resolverIPv6)
+        if let hit = cache[key], hit.expires > t.runtime.loop.now, let a = hit.addresses.randomElement() {
+            return finish(t, s, a, port, lua)
         }
         let servers = config.resolvers.compactMap(parseServer)
         guard !servers.isEmpty, DNSPacket.query(id: 0, name: name, type: DNSPacket.typeA) != nil else {
-            return NgxAPI.pushFailure(lua, NgxStrings.failedToParseHost(host))
+            return failed(s, NgxStrings.failedToParseHost(host), lua)
         }
         let q = DNSQuery(
             name: name,
@@ -33,11 +39,28 @@ enum Resolver {
         q.thread = t
         q.port = port
         q.host = host
+        q.key = key
         s.query = q
         t.waitSocket = s
         q.start()
         if q.done { return ResolveWait.results(t, lua) }
         return t.suspend(on: ResolveWait.self)
+    }
+
+    /// The address is known: the TCP connect or the UDP peer goes on.
+    static func finish(_ t: LuaThread, _ s: Cosocket, _ a: IPAddress, _ port: UInt16, _ lua: Lua) -> Int32 {
+        if s.isTCP { return NgxAPI.finishConnect(t, unsafeDowncast(s, to: TCPSocket.self), .ip(a, port), lua) }
+        return NgxAPI.finishSetPeer(t, unsafeDowncast(s, to: UDPSocket.self), .ip(a, port), lua)
+    }
+
+    /// `nil, text`; a TCP socket logs it (when `log`) and gives its capped pool's slot back.
+    static func failed(_ s: Cosocket, _ text: String, _ lua: Lua, log: Bool = false) -> Int32 {
+        if s.isTCP {
+            let tcp = unsafeDowncast(s, to: TCPSocket.self)
+            tcp.releaseSlot()
+            if log { tcp.logError(text) }
+        }
+        return NgxAPI.pushFailure(lua, text)
     }
 
     /// `1.2.3.4`, `1.2.3.4:5353`, `[::1]:53`, `localhost`.
@@ -71,6 +94,8 @@ final class DNSQuery: EventHandler {
     unowned(unsafe) var thread: LuaThread?
     var host = ""
     var port: UInt16 = 0
+    /// Where the answer goes in `Resolver.cache`.
+    var key = ""
     private var index = 0
     private var fd: Int32 = -1
     private var id: UInt16 = 0
@@ -150,7 +175,7 @@ final class DNSQuery: EventHandler {
         case .addresses(let raw, let ttl)?:
             let addrs = raw.compactMap { r in r.withUnsafeBytes { IPAddress(raw: $0) } }
             let ms = validMs ?? Int64(ttl) * 1000
-            Resolver.cache[name] = (addrs, runtime.loop.now + ms)
+            Resolver.cache[key] = (addrs, runtime.loop.now + ms)
             address = addrs.randomElement()
             finish(code: 0)
         case .failure(let c)?:
@@ -204,19 +229,17 @@ enum ResolveWait: Suspension {
 
     /// Connects to the address found (which may wait again) or returns the resolver's error.
     static func results(_ t: LuaThread, _ lua: Lua) -> Int32 {
-        let s = t.tcpSocket
-        guard let q = s.query else { return NgxAPI.pushFailure(lua, NgxStrings.closed) }
+        let s = t.waitSocket!
+        guard let q = s.query else { return Resolver.failed(s, NgxStrings.closed, lua) }
         s.query = nil
         guard let a = q.address else {
-            let text = NgxStrings.notResolved(q.host, q.code, DNSPacket.text(q.code))
-            s.logError(text)
-            return NgxAPI.pushFailure(lua, text)
+            return Resolver.failed(s, NgxStrings.notResolved(q.host, q.code, DNSPacket.text(q.code)), lua, log: true)
         }
-        return NgxAPI.finishConnect(t, s, .ip(a, q.port), lua)
+        return Resolver.finish(t, s, a, q.port, lua)
     }
 
     static func cancel(_ t: LuaThread) {
-        let s = t.tcpSocket
+        let s = t.waitSocket!
         s.query?.abort()
         s.query = nil
     }

@@ -139,3 +139,63 @@ enum SocketReadWait: Suspension {
         c.cancelRead()
     }
 }
+
+/// A connect queued in a capped pool (OpenResty's `backlog`): woken when one of the pool's connections
+/// closes or comes back idle, it takes the idle one or opens a new one; the connect timeout bounds the wait.
+enum ConnectQueueWait: Suspension {
+    /// Queues `s` (at the front when it was woken but found the room taken again).
+    static func start(_ t: LuaThread, _ s: TCPSocket, _ pool: SocketPool, front: Bool) -> Int32 {
+        if front { pool.waiters.insert(s, at: 0) } else { pool.waiters.append(s) }
+        s.queuePool = pool
+        s.queuedThread = t
+        t.waitSocket = s
+        t.runtime.loop.arm(t, afterMs: max(s.queueDeadline - t.runtime.loop.now, 0))
+        return t.suspend(on: ConnectQueueWait.self)
+    }
+
+    static func ready(_ t: LuaThread) {
+        t.tcpSocket.queuePool = nil  // the pool took it off its queue
+        t.tcpSocket.queuedThread = nil
+        t.runtime.loop.cancel(t)
+        t.wake()
+    }
+
+    static func timedOut(_ t: LuaThread) {
+        dequeue(t.tcpSocket)
+        t.outcome = .timedOut
+        t.wake()
+    }
+
+    /// Takes the idle connection or the room that woke it, or queues again (at the front) if another
+    /// connect took it first.
+    static func results(_ t: LuaThread, _ lua: Lua) -> Int32 {
+        let s = t.tcpSocket
+        guard t.outcome != .timedOut, let target = s.queuedTarget else {
+            s.queuedTarget = nil
+            s.logError(NgxStrings.logQueuedConnectTimedOut(s.peer))
+            return ConnectWait.pushError(lua, NgxStrings.timeout)
+        }
+        if s.reuse() {
+            s.queuedTarget = nil
+            lua.push(1)
+            return 1
+        }
+        guard let pool = SocketPool.pool(s.poolKey) else { return ConnectWait.pushError(lua, NgxStrings.closed) }
+        if pool.total >= pool.size { return start(t, s, pool, front: true) }
+        s.queuedTarget = nil
+        pool.total += 1
+        s.slotPool = pool
+        return NgxAPI.startConnect(t, s, target, lua)
+    }
+
+    static func cancel(_ t: LuaThread) {
+        dequeue(t.tcpSocket)
+        t.runtime.loop.cancel(t)
+    }
+
+    static func dequeue(_ s: TCPSocket) {
+        if let p = s.queuePool, let i = p.waiters.firstIndex(where: { $0 === s }) { p.waiters.remove(at: i) }
+        s.queuePool = nil
+        s.queuedThread = nil
+    }
+}

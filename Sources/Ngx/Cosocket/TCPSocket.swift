@@ -33,8 +33,14 @@ final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
     var read = ReadRequest()
     /// The pattern of the `receiveuntil` iterator call in progress.
     var untilPattern: [UInt8] = []
-    /// The host name lookup of a connect in progress.
-    var query: DNSQuery?
+    /// The capped pool (a connect with `backlog`) whose count includes this socket's connection.
+    var slotPool: SocketPool?
+    /// A connect waiting in a capped pool's queue: the pool, where to, and when the wait ends (loop ms).
+    var queuePool: SocketPool?
+    /// The thread whose connect waits in `queuePool`'s queue (any thread of the owning session may connect).
+    unowned(unsafe) var queuedThread: LuaThread?
+    var queuedTarget: NgxAPI.ConnectTarget?
+    var queueDeadline: Int64 = 0
 
     override init(thread: LuaThread) {
         let server = thread.session.server
@@ -53,14 +59,22 @@ final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
 
     /// Takes an idle connection from the pool of `poolKey`; false when it has none.
     func reuse() -> Bool {
-        guard let (c, reused) = SocketPool.take(poolKey) else { return false }
+        guard let (c, reused, pool) = SocketPool.take(poolKey) else { return false }
         adopt(c, reused: reused)
+        if pool.backlog != nil { slotPool = pool }  // it counted as idle, it counts as held now
         return true
+    }
+
+    /// This socket's connection (or connect) no longer counts in its capped pool.
+    func releaseSlot() {
+        guard let p = slotPool else { return }
+        slotPool = nil
+        p.slotFreed()
     }
 
     /// Starts a new connection to `target`; returns how far it got.
     func open(_ target: SocketTarget, runtime: NgxRuntime) -> ConnectStart {
-        close()
+        closeConnection()
         let start: ConnectStart
         switch target {
         case .ip(let a, let port): start = Sys.connect(a, port: port)
@@ -104,9 +118,15 @@ final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
 
     // MARK: closing
 
-    /// Closes the connection now; false when there was none.
+    /// Closes the connection now (its capped pool, if any, has room again); false when there was none.
     @discardableResult
     func close() -> Bool {
+        defer { releaseSlot() }
+        return closeConnection()
+    }
+
+    @discardableResult
+    private func closeConnection() -> Bool {
         guard let c = connection else { return false }
         connectionRef = nil
         c.reader = nil
@@ -118,6 +138,8 @@ final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
     override func shutdown() {
         query?.abort()
         query = nil
+        if let p = queuePool, let i = p.waiters.firstIndex(where: { $0 === self }) { p.waiters.remove(at: i) }
+        queuePool = nil
         close()
     }
 
@@ -125,11 +147,15 @@ final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
     func release(toPool timeoutMs: Int64, size: Int) {
         guard let c = connection else { return }
         connectionRef = nil
-        SocketPool.put(c, key: poolKey, size: size, reused: reusedTimes, idleMs: timeoutMs)
+        let counted = slotPool != nil
+        slotPool = nil
+        SocketPool.put(c, key: poolKey, size: size, reused: reusedTimes, idleMs: timeoutMs, counted: counted)
     }
 
     func connectionClosed(_ c: Connection) {
-        if connection === c { connectionRef = nil }
+        guard connection === c else { return }
+        connectionRef = nil
+        releaseSlot()
     }
 
     /// The send timeout passed: the writer is resumed with "timeout" and the socket closes.
@@ -140,7 +166,10 @@ final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
         logError(NgxStrings.logWriteTimedOut)
         let w = c.writer
         c.writer = nil
-        if connection === c { connectionRef = nil }
+        if connection === c {
+            connectionRef = nil
+            releaseSlot()
+        }
         c.close()
         w?.suspensionReady()
         return true

@@ -49,7 +49,11 @@ final class UDPSocket: Cosocket {
         return true
     }
 
-    override func shutdown() { close() }
+    override func shutdown() {
+        query?.abort()
+        query = nil
+        close()
+    }
 }
 
 /// The loop's side of a UDP cosocket: readiness, the waiting reader, and the read timer (its built-in slot).
