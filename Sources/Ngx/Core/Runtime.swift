@@ -80,7 +80,7 @@ public final class NgxRuntime {
     public var maxPendingTimers = 1024
     public var maxRunningTimers = 256
     /// The pending timers, newest first (intrusive links), and the counts `ngx.timer.*_count()` return.
-    var pendingTimers: LuaTimer?
+    unowned(unsafe) var pendingTimers: LuaTimer?
     var pendingTimerCount = 0
     var runningTimerCount = 0
     /// What a timer created outside any session (in `init_worker_by_lua*`) runs with: the first server's

@@ -24,8 +24,9 @@ final class LuaTimer: Timer {
     let remoteText: String?
     /// Run because the worker is stopping, not because the delay passed.
     var premature = false
-    /// Links in the runtime's list of pending timers.
-    var next: LuaTimer?
+    /// Links in the runtime's list of pending timers (not owning: a pending timer is armed, and the loop's timer
+    /// heap holds it).
+    unowned(unsafe) var next: LuaTimer?
     unowned(unsafe) var previous: LuaTimer?
 
     init(
