@@ -205,6 +205,16 @@ def lua_server(code, extra_server="", extra_tcp=""):
     )
 
 
+def gated_stream(body, extra_server="", extra_stream=""):
+    """A stream{} block with one server on $PORT whose content_by_lua_block is `body` behind
+    `if not ngx.receive(1) then return end` (so the probe connection of wait_listening runs nothing)."""
+    return (
+        "stream {\n" + extra_stream + "\n    server {\n        listen 127.0.0.1:$PORT;\n" + extra_server
+        + "\n        content_by_lua_block {\n            if not ngx.receive(1) then return end\n" + body
+        + "\n        }\n    }\n}\n"
+    )
+
+
 def lua_file_server(path, extra_server="", extra_tcp=""):
     """Like lua_server, with `process_by_lua_file 'path';` (path relative to the prefix)."""
     return (

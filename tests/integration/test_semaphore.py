@@ -1,13 +1,7 @@
 """`require "ngx.semaphore"` (lua-resty-core's module name): new/post/wait/count across the threads, sessions
 and timers of one worker, with lua-resty-core's return values and errors."""
 
-
-def stream(body, extra_stream=""):
-    return (
-        "stream {\n" + extra_stream + "\n    server {\n        listen 127.0.0.1:$PORT;\n"
-        + "        content_by_lua_block {\n            if not ngx.receive(1) then return end\n" + body
-        + "\n        }\n    }\n}\n"
-    )
+from conftest import gated_stream as stream
 
 
 def test_wait_post_count_and_timeouts(tcplua):

@@ -4,16 +4,10 @@ import os
 import socket
 import threading
 
-from conftest import wait_until
+from conftest import gated_stream as stream, wait_until
 from upstream import recv_exact
 
 
-def stream(body, extra_server="", extra_stream=""):
-    return (
-        "stream {\n" + extra_stream + "\n    server {\n        listen 127.0.0.1:$PORT;\n" + extra_server
-        + "\n        content_by_lua_block {\n            if not ngx.receive(1) then return end\n" + body
-        + "\n        }\n    }\n}\n"
-    )
 
 
 def run(tcplua, body, send=b"x", **kw):

@@ -3,16 +3,10 @@ shared dicts, light threads), log with `context: ngx.timer`, are bounded by lua_
 lua_max_running_timers, and run prematurely when the worker stops."""
 import signal
 
-from conftest import MAIN
+from conftest import gated_stream as stream, MAIN
 from upstream import echo
 
 
-def stream(body, extra_server="", extra_stream=""):
-    return (
-        "stream {\n" + extra_stream + "\n    server {\n        listen 127.0.0.1:$PORT;\n" + extra_server
-        + "\n        content_by_lua_block {\n            if not ngx.receive(1) then return end\n" + body
-        + "\n        }\n    }\n}\n"
-    )
 
 
 def test_at_runs_the_callback_with_its_arguments_in_a_timer_context(tcplua):
