@@ -80,6 +80,7 @@ bench: release bench-tools
 	LD_PRELOAD=$(abspath bench/out/malloc_count.so) .build/release/tcplua-microbench $(if $(QUICK),50000,500000)
 	$(PYTHON) bench/run.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 	$(PYTHON) bench/callgrind.py --requests $(if $(QUICK),5000,20000)
+	$(PYTHON) bench/timers.py $(if $(QUICK),--timers 2000 --reps 1)
 
 ## User-space instructions per W1 request (callgrind), tcplua against the C floor.
 bench-instructions: release bench-tools

@@ -61,6 +61,9 @@ struct ServerDraft: Sendable {
     var listens: [ListenAddress] = []
     var protocolName: String?
     var handler: LuaSource?
+    /// `preread_by_lua*`, `log_by_lua*` (stream-lua's phases around the content handler).
+    var preread: LuaSource?
+    var logHandler: LuaSource?
     var demoEcho: String?
     var serverNames: [String] = []
 }

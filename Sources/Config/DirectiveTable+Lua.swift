@@ -39,6 +39,12 @@ extension DirectiveTable {
         + luaPhase("content_by_lua", .server, .perScope("content handler")) { state, source in
             state.server?.handler = source
         }
+        + luaPhase("preread_by_lua", .server, .perScope("preread handler")) { state, source in
+            state.server?.preread = source
+        }
+        + luaPhase("log_by_lua", .server, .perScope("log handler")) { state, source in
+            state.server?.logHandler = source
+        }
 
     /// The three forms of a Lua phase directive (`stem`, `stem_file`, `stem_block`), sharing one repeat key.
     static func luaPhase(

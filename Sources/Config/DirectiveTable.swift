@@ -95,8 +95,7 @@ public enum DirectiveTable {
             "connection_pool_size", "session_pool_size", "server_name",
             "preread_timeout", "proxy_timeout",
             "lua_socket_send_lowat", "lua_socket_buffer_size",
-            "lua_max_pending_timers",
-            "lua_max_running_timers", "lua_load_resty_core",
+            "lua_load_resty_core",
         ]
     }
 

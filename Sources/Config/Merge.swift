@@ -22,6 +22,8 @@ extension BuildState {
         c.listens = draft.listens
         c.protocolName = draft.protocolName ?? c.protocolName
         c.handler = draft.handler
+        c.preread = draft.preread
+        c.logHandler = draft.logHandler
         c.demoEcho = draft.demoEcho
         c.serverNames = draft.serverNames
         c.location = draft.location

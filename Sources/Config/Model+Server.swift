@@ -7,6 +7,11 @@ public struct ServerConfig: Sendable {
     public var protocolName: String = "tcp_lua"
     /// `process_by_lua*` / `content_by_lua*`; nil when the server has none.
     public var handler: LuaSource?
+    /// `preread_by_lua*`: runs before the content handler; it goes on unless it fails or calls
+    /// `ngx.exit()` with a code other than `ngx.OK` (0) or `ngx.DECLINED` (-5).
+    public var preread: LuaSource?
+    /// `log_by_lua*`: runs once the session is over (it cannot yield, print or read).
+    public var logHandler: LuaSource?
     /// `demo_echo` for `protocol demo`.
     public var demoEcho: String?
     /// `server_name` values (stored only).

@@ -56,6 +56,8 @@ public final class Master {
         let vm = LuaVM()
         runtime = NgxRuntime(loop: try EventLoop(), vm: vm, log: log, prefix: prefix)
         runtime.workerConnections = config.workerConnections
+        runtime.maxPendingTimers = config.tcp.maxPendingTimers
+        runtime.maxRunningTimers = config.tcp.maxRunningTimers
         NgxRuntime.workerCount = config.masterProcess ? workerCount : 1
         let tcp = config.tcp
         NgxAPI.streamConfig = !tcp.servers.isEmpty && tcp.servers.allSatisfy(\.isStream)

@@ -10,7 +10,7 @@ struct StartupSettingsTests {
             """
             events { multi_accept on; }
             tcp {
-                lua_max_pending_timers 8;
+                lua_load_resty_core on;
                 server { listen 1; server_name x; read_timeout 1s; }
             }
             """,
@@ -20,7 +20,7 @@ struct StartupSettingsTests {
             config.warnings.map(\.description) == [
                 "\"env\" directive is accepted but has no effect yet in command line",
                 "\"multi_accept\" directive is accepted but has no effect yet in conf/tcplua.conf:1",
-                "\"lua_max_pending_timers\" directive is accepted but has no effect yet in conf/tcplua.conf:3",
+                "\"lua_load_resty_core\" directive is accepted but has no effect yet in conf/tcplua.conf:3",
                 "\"server_name\" directive is accepted but has no effect yet in conf/tcplua.conf:4",
             ]
         )

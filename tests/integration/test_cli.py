@@ -185,12 +185,12 @@ def test_a_second_start_on_a_running_prefix_is_refused(tcplua):
 
 def test_t_warns_for_directives_accepted_but_not_in_effect(make_server):
     s = make_server(lua_server('ngx.say(1)', extra_server="server_name x;\nlua_socket_buffer_size 4k;",
-                               extra_tcp="lua_max_pending_timers 8;"))
+                               extra_tcp="lua_load_resty_core on;"))
     r = s.run("-t")
     assert r.returncode == 0, r.stderr
     warnings = [l for l in r.stderr.splitlines() if "[warn]" in l]
     assert warnings == [
-        'tcplua: [warn] "lua_max_pending_timers" directive is accepted but has no effect yet in conf/tcplua.conf:6',
+        'tcplua: [warn] "lua_load_resty_core" directive is accepted but has no effect yet in conf/tcplua.conf:6',
         'tcplua: [warn] "server_name" directive is accepted but has no effect yet in conf/tcplua.conf:9',
         'tcplua: [warn] "lua_socket_buffer_size" directive is accepted but has no effect yet in conf/tcplua.conf:10',
     ], r.stderr

@@ -11,7 +11,7 @@ def stream(code):
 def slow_client(port):
     """A client with a small receive buffer, so the server's output waits for it to read."""
     c = socket.socket()
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     c.connect(("127.0.0.1", port))
     c.settimeout(5)
     return c
@@ -31,11 +31,10 @@ local sock = ngx.req.socket()
 local mode = sock:receive(1)
 if not mode then return end  -- the harness's readiness probe
 local wait = mode == "w"
--- fill the kernel's buffers and ours: a user coroutine's print does not wait, it answers "EAGAIN error"
-local chunk, n = string.rep("x", 16384), 0
-coroutine.wrap(function()
-  while ngx.print(chunk) do n = n + 1 end
-end)()
+-- fill the kernel's buffers and ours: a print where nothing can yield (a gsub callback) buffers its bytes
+-- beyond the limit instead of waiting
+local n = 400  -- 6.25 MiB: more than the kernel buffers on loopback (4 MiB of send buffer at most)
+string.gsub("x", "x", function() ngx.print(string.rep("x", 16384 * n)) end)
 ngx.log(ngx.ERR, "buffered ", n)
 ngx.update_time()
 local t0 = ngx.now()

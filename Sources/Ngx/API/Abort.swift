@@ -15,7 +15,7 @@ extension NgxAPI {
         guard lua.type(at: 1) == .function else {
             return lua.error(NgxStrings.onAbortArg(lua.typeName(at: 1)))
         }
-        return withThread(lua) { t in
+        return withThread(lua, client: true) { t in
             let s = t.session
             guard s.server.config.checkClientAbort else {
                 lua.pushNil()

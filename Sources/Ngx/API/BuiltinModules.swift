@@ -31,9 +31,16 @@ enum BuiltinModules {
           return a * 256 + b
         end
         return M
-        """,
-        // lua-resty-core: OpenResty loads it itself (`lua_load_resty_core` is a no-op there), so scripts that
-        // require it first keep working; tcplua's API is its own, so it adds nothing.
+        """
+    ]
+
+    /// lua-resty-core's module names for APIs tcplua builds in: in `package.preload`, so they win over a
+    /// lua-resty-core installed on the package path (Debian's, written for OpenResty's C symbols).
+    static let apiModules: [String: String] = [
+        "ngx.semaphore": NgxAPI.semaphoreModule,
+        // lua-resty-core itself: OpenResty loads it (`lua_load_resty_core` is a no-op there), so scripts that
+        // require it first keep working; Debian's lua-resty-core cannot load here (it needs OpenResty's FFI
+        // symbols); tcplua's API is its own, so these add nothing.
         "resty.core": "return { version = require('resty.core.base').version }",
         "resty.core.base": """
         local ok, new_tab = pcall(require, "table.new")
@@ -46,24 +53,15 @@ enum BuiltinModules {
         """,
     ]
 
-    /// Built-in modules that come before `package.path`: lua-resty-core's own files (Debian's
-    /// `lua-resty-core` among them) need OpenResty's FFI symbols and cannot load in tcplua.
-    static let preloaded = ["resty.core", "resty.core.base"]
-
-    /// Appends a searcher to `package.loaders` that serves the built-in modules, and puts the `preloaded`
-    /// ones in `package.preload`. Inside `LuaVM.protected`.
+    /// Appends a searcher to `package.loaders` that serves the built-in modules.
     static func install(_ lua: Lua) {
         lua.getGlobal("package")
         lua.getField(-1, "preload")
-        for name in preloaded {
-            if lua.load(sources[name]!, chunkName: "=builtin:" + name) {
-                lua.setField(-2, name)  // the chunk itself is the loader: it returns the module
-            } else {
-                lua.pop()
-            }
+        for (name, code) in apiModules.sorted(by: { $0.key < $1.key }) {
+            guard lua.load(code, chunkName: "=" + name) else { fatalError("\(name): \(lua.string(-1) ?? "?")") }
+            lua.setField(-2, name)
         }
-        lua.pop(2)
-        lua.getGlobal("package")
+        lua.pop()
         lua.getField(-1, "loaders")
         let n = Int32(lua.objlen(-1))
         lua.push(searcher)

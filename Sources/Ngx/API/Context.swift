@@ -8,8 +8,8 @@ import LuaKit
 /// `msec`, `time_local`, `time_iso8601`, `protocol`) and `binary_remote_addr`, as strings; nil for a name
 /// tcplua does not know; assigning raises `variable "x" not changeable`, except for the variables declared by
 /// `lua_add_variable $name`, which each session reads (nil until assigned) and assigns (a string or number;
-/// nil unsets it) on its own. `ngx.get_phase()`: `"init"`,
-/// `"init_worker"` or `"content"`. Context: ctx and var in handlers; get_phase anywhere. Never yield.
+/// nil unsets it) on its own. `ngx.get_phase()`: `"init"`, `"init_worker"`, `"preread"`, `"content"`, `"log"`
+/// or `"timer"`. Context: ctx and var in handlers; get_phase anywhere. Never yield.
 extension NgxAPI {
     static func injectContext(_ lua: Lua) {
         lua.newTable()
@@ -134,7 +134,17 @@ extension NgxAPI {
         switch NgxRuntime.shared.phase {
         case .initByLua: lua.push(static: "init")
         case .initWorker: lua.push(static: "init_worker")
-        case .session: lua.push(static: "content")
+        case .session:
+            guard let s = currentSession else {
+                lua.push(static: "content")
+                break
+            }
+            switch s.stage {
+            case _ where s.isTimer: lua.push(static: "timer")
+            case .preread: lua.push(static: "preread")
+            case .content: lua.push(static: "content")
+            case .log: lua.push(static: "log")
+            }
         }
         return 1
     }

@@ -10,7 +10,12 @@ extension NgxAPI {
 
     static let ngxExit: LuaFunction = { L in
         let lua = Lua(L!)
-        return withThread(lua, yielding: true) { t in t.exit() }
+        let code = lua.toNumber(1) ?? 0
+        return withThread(lua, yielding: true) { t in
+            // In preread_by_lua*, ngx.OK and ngx.DECLINED go on to the content handler; other codes end there.
+            if code != 0 && code != -5 { t.withSession { $0.prereadDeclined = true } }
+            return t.exit()
+        }
     }
 }
 
@@ -18,7 +23,7 @@ extension LuaThread {
     /// Marks the thread to end at its next yield, which the caller's wrapper does at once.
     func exit() -> Int32 {
         exiting = true
-        NgxAPI.pushYieldSentinel(Lua(co!))
+        NgxAPI.pushYieldSentinel(Lua(caller ?? co!))
         return 1
     }
 }

@@ -30,6 +30,7 @@ enum FastPath {
     }
 
     @inline(__always) static func receive(_ c: Connection, total: Int, atLeast: Int) -> Int32 {
+        if c.sendLimit == 0 { return -1 }  // log_by_lua*
         var progress = false
         guard c.fill(want: atLeast, progress: &progress) == .ready else { return -1 }
         let n = min(total, c.input.readable)

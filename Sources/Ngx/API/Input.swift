@@ -27,7 +27,7 @@ extension NgxAPI {
             guard a >= 1, a <= Double(total) else { return lua.error(NgxStrings.receiveAtLeast(total)) }
             atLeast = Int(a)
         }
-        return withThread(lua, yielding: true) { t in
+        return withThread(lua, yielding: true, client: true) { t in
             lua.setTop(0)
             return ReceiveWait.start(t, lua, total: total, atLeast: atLeast)
         }
@@ -35,14 +35,14 @@ extension NgxAPI {
 
     static let ngxWaitNextRequest: LuaFunction = { L in
         let lua = Lua(L!)
-        return withThread(lua, yielding: true) { t in NextRequestWait.start(t) }
+        return withThread(lua, yielding: true, client: true) { t in NextRequestWait.start(t) }
     }
 
     /// The second half of `wait_next_request` after the fast path's `begin` (argument: its code).
     static let ngxParkNextRequest: LuaFunction = { L in
         let lua = Lua(L!)
         let next = NextRequestWait.Next(rawValue: Int32(lua.toNumber(1) ?? 1)) ?? .park
-        return withThread(lua, yielding: true) { t in NextRequestWait.park(t, next) }
+        return withThread(lua, yielding: true, client: true) { t in NextRequestWait.park(t, next) }
     }
 }
 

@@ -24,6 +24,9 @@ public enum NgxAPI {
         injectContext(lua)
         injectDigest(lua)
         injectArgs(lua, prefix: NgxRuntime.shared?.prefix ?? "")
+        injectTimer(lua)
+        injectThread(lua)
+        injectSemaphore(lua)
         lua.pushValue(at: -1)
         lua.setGlobal("ngx")
         installPrelude(lua)
@@ -54,20 +57,28 @@ public enum NgxAPI {
     }
 
     /// Runs `body` with the running thread, without reference counting (the hot path), or raises
-    /// "API disabled in the context of ..." outside one. With `yielding`, the caller must also be the
-    /// thread's own coroutine, where it can yield, since the API will park it.
+    /// "API disabled in the context of ..." outside one. With `yielding`, the caller must be where it can
+    /// yield, since the API will park the thread. With `client`, the API needs the client connection: a
+    /// timer has none.
     @inline(__always)
-    static func withThread(_ lua: Lua, yielding: Bool = false, _ body: (LuaThread) -> Int32) -> Int32 {
+    static func withThread(
+        _ lua: Lua,
+        yielding: Bool = false,
+        client: Bool = false,
+        _ body: (LuaThread) -> Int32
+    ) -> Int32 {
         guard let current = NgxRuntime.current else {
             return lua.error(NgxStrings.disabled(NgxRuntime.shared.phase.directiveName))
         }
         return current._withUnsafeGuaranteedRef { t in
-            if yielding {
-                if !t.owns(lua.L) { return lua.error(NgxStrings.userCoroutine) }
-                // Checked before any state is set: a yield that would fail (inside a metamethod, a sort
-                // comparator, a gsub callback) must not leave a wait armed behind a caught error.
-                if lua_isyieldable(lua.L) == 0 { return lua.error(NgxStrings.cannotYield) }
+            if client || yielding, t.withSession({ $0.restricted }), let refused = t.session.refusal(client: client) {
+                return lua.error(NgxStrings.disabled(refused))
             }
+            // Checked before any state is set: a yield that would fail (inside a metamethod, a sort comparator,
+            // a gsub callback) must not leave a wait armed behind a caught error. A user coroutine may yield:
+            // the thread layer's coroutine.resume passes the API's yield up (API/Thread.swift).
+            if yielding && lua_isyieldable(lua.L) == 0 { return lua.error(NgxStrings.cannotYield) }
+            t.caller = lua.L
             return body(t)
         }
     }

@@ -20,7 +20,7 @@ extension NgxAPI {
     static let ngxSay: LuaFunction = { L in output(Lua(L!), newline: true, name: "say") }
 
     static func output(_ lua: Lua, newline: Bool, name: StaticString) -> Int32 {
-        withThread(lua) { t in output(lua, t, newline: newline, name: name) }
+        withThread(lua, client: true) { t in output(lua, t, newline: newline, name: name) }
     }
 
     @inline(__always)
@@ -32,16 +32,6 @@ extension NgxAPI {
             return 2
         }
         let limit = c.sendLimit
-        let own = t.owns(lua.L)
-        if !own && c.output.readable >= limit && !c.outputClosed {
-            // A user coroutine cannot wait for the client: nothing more is buffered, the seed's non-blocking answer.
-            c.flush()
-            if c.output.readable >= limit {
-                lua.pushNil()
-                lua.push(NgxStrings.wouldBlock)
-                return 2
-            }
-        }
         if !c.output.isAllocated { c.output = c.pool.pointee.take() }
         let before = c.output.readable  // not an index: growing the buffer may move the bytes to its front
         let argc = lua.top
@@ -68,9 +58,9 @@ extension NgxAPI {
         }
         if c.output.readable >= limit {
             c.flush()
-            if c.output.readable >= limit && !c.outputClosed && !c.closed && own
-                && lua_isyieldable(lua.L) != 0
-            {
+            // A user coroutine waits too (the thread layer passes the yield up); where nothing can yield (a
+            // metamethod, a sort comparator) the bytes stay buffered beyond the limit.
+            if c.output.readable >= limit && !c.outputClosed && !c.closed && lua_isyieldable(lua.L) != 0 {
                 t.waitA = bytes
                 c.writerRef = Unmanaged.passUnretained(t)
                 return t.suspend(on: PrintWait.self)

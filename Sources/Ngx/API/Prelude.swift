@@ -1,3 +1,4 @@
+import CLuaJIT
 import LuaKit
 
 /// The Lua layer over the Swift API, installed in every VM before any user code runs:
@@ -236,10 +237,29 @@ extension NgxAPI {
         lua.pushValue(at: -2)
         pushYieldSentinel(lua)
         lua.push(ngxResults)
-        lua.getGlobal("coroutine")
-        lua.getField(-1, "yield")
-        lua.remove(at: -2)
+        pushAPIYield(lua)
         let n = extra()
         if let message = lua.pcallTraceback(nargs: 4 + n, nresults: 0) { fatalError("\(chunkName): \(message)") }
     }
+
+    /// The `yield` a wrapper calls once its Swift half parked the thread: `coroutine.yield(YIELD)`, so that a
+    /// user coroutine's `coroutine.resume` (the thread layer's) knows the yield is the API's and passes it up.
+    /// Made once per VM (kept in the registry).
+    static func pushAPIYield(_ lua: Lua) {
+        lua.getField(LUA_REGISTRYINDEX, apiYieldKey)
+        if lua.type(at: -1) == .function { return }
+        lua.pop()
+        guard lua.load("local y, Y = ... return function() return y(Y) end", chunkName: "=ngx") else {
+            fatalError("api yield: \(lua.string(-1) ?? "?")")
+        }
+        lua.getGlobal("coroutine")
+        lua.getField(-1, "yield")
+        lua.remove(at: -2)
+        pushYieldSentinel(lua)
+        if let message = lua.pcallTraceback(nargs: 2, nresults: 1) { fatalError("api yield: \(message)") }
+        lua.pushValue(at: -1)
+        lua.setField(LUA_REGISTRYINDEX, apiYieldKey)
+    }
+
+    static let apiYieldKey = "tcplua.api_yield"
 }

@@ -50,7 +50,7 @@ extension NgxAPI {
     static let reqSocket: LuaFunction = { L in
         let lua = Lua(L!)
         guard lua.top <= 1 else { return lua.error(NgxStrings.reqSocketArgCount(lua.top)) }
-        return withThread(lua) { t in
+        return withThread(lua, client: true) { t in
             let session = t.session
             if session.clientSocket != nil { return pushFailure(lua, NgxStrings.duplicateCall) }
             let s = ClientSocket(readTimeout: Int64(session.server.config.socketReadTimeout))

@@ -15,7 +15,7 @@ import LuaKit
 /// ok, err = sock:setkeepalive(timeout?, size?)     n, err = sock:getreusedtimes()     ok, err = sock:close()
 /// ok, err = sock:setoption(name, value)            value, err = sock:getoption(name)
 /// ```
-/// Context: process_by_lua* (a socket belongs to the thread that made it: "bad request" from another).
+/// Context: process_by_lua* (a socket belongs to the session whose thread made it: "bad request" from another).
 /// connect, send and the receives yield. Misuse raises; runtime failures return `nil, err` ("timeout",
 /// "closed", "connection refused", ...). The Swift halves are here; their Lua wrappers in `tcpWrappers`.
 extension NgxAPI {
@@ -147,7 +147,7 @@ extension NgxAPI {
             return u._withUnsafeGuaranteedRef { c in
                 guard c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
                 let s = unsafeDowncast(c, to: TCPSocket.self)
-                guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
+                guard s.owner === t.session else { return lua.error(NgxStrings.badRequest) }
                 return body(t, s)
             }
         }

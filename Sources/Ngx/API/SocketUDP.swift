@@ -49,7 +49,7 @@ extension NgxAPI {
             return u._withUnsafeGuaranteedRef { c in
                 guard !c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
                 let s = unsafeDowncast(c, to: UDPSocket.self)
-                guard s.thread === t else { return lua.error(NgxStrings.badRequest) }
+                guard s.owner === t.session else { return lua.error(NgxStrings.badRequest) }
                 return body(t, s)
             }
         }

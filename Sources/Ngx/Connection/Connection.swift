@@ -29,9 +29,10 @@ extension ConnectionOwner {
 final class Connection: EventHandler {
     let fd: Int32
     unowned(unsafe) let runtime: NgxRuntime
-    /// The runtime's buffer pool and print limit, copied so the hot path reads them without touching it.
+    /// The runtime's buffer pool and print limit, copied so the hot path reads them without touching it. A
+    /// limit of 0 means the session is over (`log_by_lua*` runs): the fast paths decline, the classic refuse.
     let pool: UnsafeMutablePointer<BufferPool>
-    let sendLimit: Int
+    var sendLimit: Int
     /// The loop, reached without reference counting.
     let loopRef: Unmanaged<EventLoop>
     unowned(unsafe) var owner: ConnectionOwner?
@@ -104,6 +105,13 @@ final class Connection: EventHandler {
         sendLimit = runtime.sendLimit
         loopRef = Unmanaged.passUnretained(runtime.loop)
         super.init()
+    }
+
+    /// A connection with no socket, closed from the start: a timer session's (OpenResty's fake connection).
+    convenience init(detachedFor runtime: NgxRuntime) {
+        self.init(fd: -1, runtime: runtime, sendTimeoutMs: 0)
+        closed = true
+        outputClosed = true
     }
 
     // MARK: events

@@ -21,12 +21,24 @@ public enum Phase: Sendable {
 public final class ServerRuntime {
     public let config: ServerConfig
     public let handler: LuaHandler?
+    /// `preread_by_lua*` and `log_by_lua*`, compiled.
+    public let preread: LuaHandler?
+    public let logHandler: LuaHandler?
     public let errorLog: ErrorLog
     public let accessLog: AccessLogWriter?
 
-    public init(config: ServerConfig, handler: LuaHandler?, errorLog: ErrorLog, accessLog: AccessLogWriter?) {
+    public init(
+        config: ServerConfig,
+        handler: LuaHandler?,
+        preread: LuaHandler? = nil,
+        logHandler: LuaHandler? = nil,
+        errorLog: ErrorLog,
+        accessLog: AccessLogWriter?
+    ) {
         self.config = config
         self.handler = handler
+        self.preread = preread
+        self.logHandler = logHandler
         self.errorLog = errorLog
         self.accessLog = accessLog
     }
@@ -64,6 +76,24 @@ public final class NgxRuntime {
     /// `lua_code_cache off`; returns the error message when it fails.
     public var freshVMSetup: ((LuaVM) -> String?)?
     public let startWallMs: Int64
+    /// `lua_max_pending_timers`, `lua_max_running_timers`.
+    public var maxPendingTimers = 1024
+    public var maxRunningTimers = 256
+    /// The pending timers, newest first (intrusive links), and the counts `ngx.timer.*_count()` return.
+    var pendingTimers: LuaTimer?
+    var pendingTimerCount = 0
+    var runningTimerCount = 0
+    /// What a timer created outside any session (in `init_worker_by_lua*`) runs with: the first server's
+    /// settings, the main error log, no access log.
+    var timerServer: ServerRuntime {
+        if let s = madeTimerServer { return s }
+        let s = ServerRuntime(config: ServerConfig(), handler: nil, errorLog: log, accessLog: nil)
+        madeTimerServer = s
+        return s
+    }
+    private var madeTimerServer: ServerRuntime?
+    /// The connection of every timer session: none (closed from the start, never registered), one object.
+    private(set) lazy var detachedConnection = Connection(detachedFor: self)
 
     /// The runtime of this process, for the `@convention(c)` API functions.
     nonisolated(unsafe) static var shared: NgxRuntime!
@@ -144,11 +174,16 @@ public final class NgxRuntime {
             return
         }
         session.remoteText = remoteText
+        link(session)
+        session.start()
+    }
+
+    /// Counts a new session and puts it in the list of live ones.
+    func link(_ session: Session) {
         activeSessions += 1
         session.next = sessions
         sessions?.previous = session
         sessions = session
-        session.start()
     }
 
     /// A session is over: unlinked (released once the loop iteration ends).
@@ -184,6 +219,7 @@ public final class NgxRuntime {
     /// worker's code until the client closes, keepalive_timeout passes or worker_shutdown_timeout ends them.
     public func beginGracefulStop(closingIdle: Bool = true) {
         exiting = true
+        abortPendingTimers()
         guard closingIdle else { return }
         stopping = true
         forEachSession { s in
@@ -217,8 +253,29 @@ public final class NgxRuntime {
             try elog.open(c.errorLogs, prefix: prefix)
             var alog: AccessLogWriter?
             if let a = c.accessLog { alog = try AccessLogWriter(path: a.path, format: a.format, prefix: prefix) }
-            servers.append(ServerRuntime(config: c, handler: handler, errorLog: elog, accessLog: alog))
+            var phases: [LuaHandler?] = []
+            for src in [c.preread, c.logHandler] {
+                let h = src.map { LuaHandler(source: $0, codeCache: c.codeCache, prefix: prefix) }
+                try h?.compile(vm)
+                phases.append(h)
+            }
+            servers.append(
+                ServerRuntime(
+                    config: c,
+                    handler: handler,
+                    preread: phases[0],
+                    logHandler: phases[1],
+                    errorLog: elog,
+                    accessLog: alog
+                )
+            )
         }
+        madeTimerServer = ServerRuntime(
+            config: configs.first ?? ServerConfig(),
+            handler: nil,
+            errorLog: log,
+            accessLog: nil
+        )
         return servers
     }
 }

@@ -51,7 +51,7 @@ extension Session {
     func abortThreadEnded(_ t: LuaThread) {
         guard t === abortThread else { return }
         abortThread = nil
-        guard thread == nil else { return }
+        guard thread == nil, !hasLiveLightThreads else { return }
         if connection.closed {
             connectionClosed(connection)
         } else {

@@ -15,6 +15,13 @@ final class SessionExtras {
     var clientSocket: ClientSocket?
     /// Values of the `lua_add_variable` variables this session assigned.
     var variables: [String: [UInt8]] = [:]
+    /// The light threads spawned in this session, alive or zombies (ended, results not yet waited for).
+    var lightThreads: [OpaquePointer: LuaThread] = [:]
+    /// How many of them have not ended.
+    var liveLightThreads = 0
+    /// The cosockets its threads created and have not closed: closed when its last thread ends (pooled
+    /// connections stay pooled).
+    var cosockets: Cosocket?
 }
 
 extension Session {
@@ -45,12 +52,17 @@ extension Session {
         if value != nil || extras != nil { madeExtras.variables[name] = value }
     }
 
+    var cosockets: Cosocket? {
+        get { extras?.cosockets }
+        set { if newValue != nil || extras != nil { madeExtras.cosockets = newValue } }
+    }
+
     var clientSocket: ClientSocket? {
         get { extras?.clientSocket }
         set { madeExtras.clientSocket = newValue }
     }
 
-    private var madeExtras: SessionExtras {
+    var madeExtras: SessionExtras {
         if let e = extras { return e }
         let e = SessionExtras()
         extras = e

@@ -5,8 +5,10 @@ import Glibc
 import LuaKit
 
 /// The request context of one client connection (the seed's `connection_session`): it owns the connection
-/// and the entry thread running the handler; each `ngx.wait_next_request()` starts a new `light_session` on
-/// it. It ends when its thread has ended and its connection has closed.
+/// and the entry thread running the handler, and the light threads that thread spawns; each
+/// `ngx.wait_next_request()` starts a new `light_session` on it. It ends when its threads have ended and
+/// its connection has closed. A timer's callback runs in a session too (`isTimer`), with a detached
+/// connection, as OpenResty runs it in a fake request: `Session+Timer.swift`.
 ///
 ///     start ─▶ thread running/parked ──return/error/ngx.exit──▶ connection finishing (drain, linger) ──▶ ended
 ///                      └── connection closed (peer, timeout) ──▶ waits return "closed" ──▶ thread ends ──┘
@@ -14,6 +16,21 @@ final class Session: ConnectionOwner {
     let number: Int
     let address: UInt32
     let port: UInt16
+    /// A timer's context: no client connection (`API disabled in the context of ngx.timer`), no access log.
+    let isTimer: Bool
+    /// Which of the server's Lua phases runs: `preread_by_lua*`, then the content handler, then `log_by_lua*`.
+    private(set) var stage = Stage.content {
+        didSet { restricted = isTimer || stage == .log }
+    }
+    /// Some APIs are refused here (a timer, `log_by_lua*`): one flag for the hot path to test (`refusal`).
+    private(set) var restricted: Bool
+    /// The preread phase failed or called `ngx.exit()` with a code other than `ngx.OK`/`ngx.DECLINED`: the
+    /// content handler does not run.
+    var prereadDeclined = false
+
+    enum Stage: UInt8 {
+        case preread, content, log
+    }
     let server: ServerRuntime
     /// Which of the server's `listen` addresses accepted this connection.
     let listenIndex: Int
@@ -34,7 +51,7 @@ final class Session: ConnectionOwner {
     /// counting on the hot path).
     let connection: Connection
     let connectionRef: Unmanaged<Connection>
-    private(set) var thread: LuaThread?
+    var thread: LuaThread?
     private(set) var ended = false
     /// Links in the runtime's list of live sessions (graceful stop walks it).
     var next: Session?
@@ -54,8 +71,11 @@ final class Session: ConnectionOwner {
         listenIndex: Int,
         runtime: NgxRuntime,
         vm: LuaVM,
-        envMeta: Int32
+        envMeta: Int32,
+        isTimer: Bool = false
     ) {
+        self.isTimer = isTimer
+        restricted = isTimer
         self.envMeta = envMeta
         self.connection = connection
         connectionRef = Unmanaged.passUnretained(connection)
@@ -66,11 +86,11 @@ final class Session: ConnectionOwner {
         self.server = server
         self.runtime = runtime
         self.vm = vm
-        accessLogRef = server.accessLog.map { Unmanaged.passUnretained($0) }
+        accessLogRef = isTimer ? nil : server.accessLog.map { Unmanaged.passUnretained($0) }
         keepaliveMs = server.config.keepaliveTimeout.map { Int32(clamping: $0) } ?? -1
         readTimeoutMs = Int32(clamping: server.config.readTimeout)
         requestStartMs = runtime.loop.clock.wallMs
-        connection.owner = self
+        if !isTimer { connection.owner = self }  // a timer session shares the runtime's detached connection
     }
 
     // MARK: what the access log and log lines read
@@ -86,12 +106,14 @@ final class Session: ConnectionOwner {
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
     var logContext: String {
-        ", client: " + (remoteText ?? Sys.ipString(address)) + ", server: " + (listen?.text ?? "")
+        let client = ", client: " + (remoteText ?? Sys.ipString(address)) + ", server: " + (listen?.text ?? "")
+        guard isTimer else { return client }
+        return ", context: ngx.timer" + (listenIndex < 0 ? "" : client)
     }
 
     /// The `listen` address that accepted this connection.
     var listen: ListenAddress? {
-        listenIndex < server.config.listens.count ? server.config.listens[listenIndex] : nil
+        listenIndex >= 0 && listenIndex < server.config.listens.count ? server.config.listens[listenIndex] : nil
     }
 
     func log(_ level: LogLevel, _ message: String) {
@@ -102,10 +124,25 @@ final class Session: ConnectionOwner {
 
     /// Creates the entry thread with the handler's closure and runs it.
     func start() {
+        if let preread = server.preread {
+            stage = .preread
+            run(preread)
+        } else {
+            startContent()
+        }
+    }
+
+    private func startContent() {
+        stage = .content
         guard let handler = server.handler else {
             connection.close()
             return
         }
+        run(handler)
+    }
+
+    /// Creates the entry thread of a phase and runs it.
+    private func run(_ handler: LuaHandler) {
         let t = LuaThread(runtime: runtime, session: self)
         thread = t
         // With the code cached, creating the thread runs no user code: a failure is an error thrown by a
@@ -133,12 +170,36 @@ final class Session: ConnectionOwner {
         }
     }
 
-    /// The thread returned, failed or called `ngx.exit()`: the connection finishes (drain, linger, close).
+    /// A thread returned, failed or was killed. Once the entry thread and every light thread have ended, the
+    /// next phase runs (preread → content → log), then the connection finishes (drain, linger, close). An
+    /// entry thread that failed takes its light threads with it.
     func threadEnded(_ t: LuaThread) {
-        if t !== thread { return abortThreadEnded(t) }
-        thread = nil
-        releaseAbortHandler()
+        switch t.kind {
+        case .abort: return abortThreadEnded(t)
+        case .light: lightThreadEnded(t)
+        case .entry:
+            guard t === thread else { return }
+            thread = nil
+            releaseAbortHandler()
+            if t.finish == .failed {
+                killLightThreads()
+                if stage == .preread { prereadDeclined = true }
+            }
+        }
+        guard thread == nil, !hasLiveLightThreads else { return }
+        releaseLightThreads()
+        if cosockets != nil { Cosocket.sessionThreadsEnded(self) }
         if abortThread != nil { return }  // the on_abort thread finishes first
+        switch stage {
+        case .preread where !prereadDeclined && !connection.closed: return startContent()
+        case .preread, .content:
+            if !isTimer, let h = server.logHandler {
+                stage = .log
+                connection.sendLimit = 0
+                return run(h)
+            }
+        case .log: break
+        }
         if connection.closed {
             end()
         } else {
@@ -146,8 +207,17 @@ final class Session: ConnectionOwner {
         }
     }
 
+    /// `ngx.exit()` from `t`: the session's threads are killed where they are (an on_abort handler's exit ends
+    /// that handler only), and the connection finishes.
+    func exit(from t: LuaThread) {
+        if t.kind == .abort { return t.end() }
+        killLightThreads()
+        thread?.end()
+        t.end()
+    }
+
     func connectionClosed(_ c: Connection) {
-        if thread == nil && abortThread == nil { end() }
+        if thread == nil && abortThread == nil && !hasLiveLightThreads { end() }
     }
 
     /// Ends the light session: writes its access-log line and resets the per-request counters.
@@ -170,6 +240,7 @@ final class Session: ConnectionOwner {
             vm.lua.unref(ctxRef)
             ctxRef = -2
         }
+        if isTimer { runtime.timerEnded() }
         runtime.sessionEnded(self)
     }
 
@@ -177,6 +248,7 @@ final class Session: ConnectionOwner {
     /// killed where it is parked, and the connection closes after its output drains (`drain`) or at once.
     func abort(drain: Bool) {
         if let t = abortThread { t.end() }
+        killLightThreads()
         if let t = thread { t.end() }
         if drain { connection.finish() } else { connection.close() }
     }

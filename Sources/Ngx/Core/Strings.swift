@@ -12,8 +12,6 @@ public enum NgxStrings {
         default: return "error"
         }
     }
-    /// The seed's result of a print that would block where it cannot wait (from a user coroutine).
-    public static let wouldBlock = "EAGAIN error"
 
     // Argument errors, raised as Lua errors.
     public static let receiveArgCount = "expecting 1 or 2 arguments"
@@ -47,8 +45,6 @@ public enum NgxStrings {
     public static func variableNotChangeable(_ name: String) -> String { "variable \"\(name)\" not changeable" }
     public static func disabled(_ phase: String) -> String { "API disabled in the context of \(phase)" }
     public static let cannotYield = "attempt to yield across C-call boundary"
-    public static let userCoroutine =
-        "this API cannot be called from a user coroutine (only from the session's own thread)"
     public static func badNumberArg(_ i: Int32, _ fn: String) -> String {
         "bad argument #\(i) to '\(fn)' (number expected)"
     }

@@ -1,44 +1,46 @@
 import CLuaJIT
 import LuaKit
 
-/// What every cosocket (TCP, UDP) shares: the Lua thread that created it, to which it belongs (a socket
-/// used from another thread raises "bad request"), and its place in that thread's list, so the sockets a
-/// thread leaves open are closed when it ends (as OpenResty closes a request's sockets at its cleanup).
-/// The Lua object is a table `{[1] = userdata}` (OpenResty's shape); the userdata holds one retained
-/// reference to the socket and releases it in its `__gc`.
+/// What every cosocket (TCP, UDP) shares: the session (request context) whose threads created it, to which
+/// it belongs (any of that session's threads may use it, as OpenResty's light threads share a request's
+/// sockets; another session's raises "bad request"), and its place in that session's list, so the sockets
+/// left open are closed when the session's last thread ends (as OpenResty closes a request's sockets at
+/// its cleanup). The Lua object is a table `{[1] = userdata}` (OpenResty's shape); the userdata holds one
+/// retained reference to the socket and releases it in its `__gc`.
 class Cosocket {
-    /// The creating thread while it runs; nil once it ended.
-    unowned(unsafe) var thread: LuaThread?
+    /// The owning session while its threads run; nil once they ended.
+    unowned(unsafe) var owner: Session?
     var next: Cosocket?
     unowned(unsafe) var previous: Cosocket?
     /// Set by `TCPSocket`: methods check it instead of a dynamic cast.
     var isTCP = false
 
     init(thread: LuaThread) {
-        self.thread = thread
-        next = thread.cosockets
-        thread.cosockets?.previous = self
-        thread.cosockets = self
+        let session = thread.session
+        owner = session
+        next = session.cosockets
+        session.cosockets?.previous = self
+        session.cosockets = self
     }
 
-    /// Leaves its thread's list (its thread ended, or its Lua object was collected).
+    /// Leaves its session's list (the session's threads ended, or its Lua object was collected).
     final func unlink() {
-        guard let t = thread else { return }
-        if let p = previous { p.next = next } else { t.cosockets = next }
+        guard let s = owner else { return }
+        if let p = previous { p.next = next } else { s.cosockets = next }
         next?.previous = previous
         next = nil
         previous = nil
-        thread = nil
+        owner = nil
     }
 
-    /// Closes whatever is open (the thread ended or the object was collected); overridden.
+    /// Closes whatever is open (the session's threads ended or the object was collected); overridden.
     func shutdown() {}
 
-    /// `t` ended: its sockets are closed and no longer usable.
-    static func threadEnded(_ t: LuaThread) {
-        while let s = t.cosockets {
-            s.unlink()
-            s.shutdown()
+    /// The last thread of `s` ended: its sockets are closed and no longer usable.
+    static func sessionThreadsEnded(_ s: Session) {
+        while let c = s.cosockets {
+            c.unlink()
+            c.shutdown()
         }
     }
 

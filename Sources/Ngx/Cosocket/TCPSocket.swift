@@ -150,8 +150,8 @@ final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
 
     /// Logs a failure at `[error]` with the session's context, unless `lua_socket_log_errors off`.
     func logError(_ message: String) {
-        guard server.config.socketLogErrors, let t = thread else { return }
-        t.session.log(.error, (server.config.isStream ? "stream " : "") + message)
+        guard server.config.socketLogErrors, let s = owner else { return }
+        s.log(.error, (server.config.isStream ? "stream " : "") + message)
     }
 }
 

@@ -3,17 +3,20 @@ import CShim
 import EventLoop
 import LuaKit
 
-/// One coroutine the server runs: a connection's entry handler now; light threads and timer callbacks
-/// next. It owns its coroutine (and the registry reference keeping it alive), knows its owner (a session,
-/// the request context), the one suspension it is parked on, and its own timer (the `Timer` it is: sleeps
-/// and posted runs). `NgxRuntime.current` points at the running thread.
+/// One coroutine the server runs: a session's entry handler (a client connection's, or a timer's callback),
+/// a light thread (`ngx.thread.spawn`), an `ngx.on_abort` handler. It owns its coroutine (and the registry
+/// reference keeping it alive), knows its owner (a session, the request context), the one suspension it is
+/// parked on, and its own timer (the `Timer` it is: sleeps and posted runs). `NgxRuntime.current` points at
+/// the running thread.
 ///
 ///     created ─▶ running ──suspend(on:)──▶ parked ──wake()──▶ running ──return/error/exit──▶ ended
+///                                                         (a light thread: a zombie until waited for) ─┘
 final class LuaThread: Timer {
     /// The coroutine; nil once ended.
     private(set) var co: OpaquePointer?
     private var ref: Int32 = -2
-    unowned(unsafe) let runtime: NgxRuntime
+    /// The runtime (the process's one: not stored, W4 counts bytes per idle connection).
+    var runtime: NgxRuntime { NgxRuntime.shared }
     /// The request context it serves (it owns the thread).
     private let sessionRef: Unmanaged<Session>
     var session: Session { sessionRef.takeUnretainedValue() }
@@ -22,8 +25,29 @@ final class LuaThread: Timer {
     /// What it is parked on (`phase == .parked`), or was woken from while `resultsPending`.
     private(set) var suspension: (any Suspension.Type)?
     private(set) var phase = Phase.running
+    let kind: Kind
+    /// How it ended, for `ngx.thread.wait` (its results stay on the dead coroutine until then).
+    private(set) var finish = Finish.none
     /// The coroutine has been woken and has not yet asked for the wait's results.
     var resultsPending = false
+
+    enum Kind: UInt8 {
+        /// The session's entry thread: the handler, or a timer's callback.
+        case entry
+        /// `ngx.thread.spawn`: its parent is the thread that spawned it.
+        case light
+        /// The `ngx.on_abort` handler.
+        case abort
+    }
+
+    enum Finish: UInt8 {
+        /// Running, parked, or killed.
+        case none
+        /// Returned: its results are on its coroutine's stack.
+        case returned
+        /// Failed: its error value is on top of its coroutine's stack.
+        case failed
+    }
 
     enum Phase: UInt8 {
         case running
@@ -41,8 +65,8 @@ final class LuaThread: Timer {
     var waitB = 0
     /// The cosocket a socket wait is on (the socket is alive: its object is on the parked coroutine's stack).
     unowned(unsafe) var waitSocket: Cosocket?
-    /// The cosockets it created and has not closed: closed when it ends (pooled connections stay pooled).
-    var cosockets: Cosocket?
+    /// The semaphore a `sema:wait()` is queued on (alive: its object is on the parked coroutine's stack).
+    unowned(unsafe) var waitSemaphore: Semaphore?
     /// `ngx.exit()` was called: end the thread at its next yield.
     var exiting = false
     private(set) var ended = false
@@ -56,8 +80,57 @@ final class LuaThread: Timer {
     /// The same for receives satisfied at once (several per request).
     static let receiveBudgetLimit: Int32 = 256
 
-    init(runtime: NgxRuntime, session: Session) {
-        self.runtime = runtime
+    /// The coroutine whose API call is running (the thread's own, or a user coroutine inside it): where the
+    /// yield sentinel goes. Set by `NgxAPI.withThread`.
+    var caller: OpaquePointer?
+    /// Its links to other threads: only light threads and threads that spawned one have them (out of line).
+    private var family: Family?
+
+    /// A thread's relations in `ngx.thread`.
+    final class Family {
+        unowned(unsafe) var parent: LuaThread?
+        var child: LuaThread?
+        var awaitedIn: UInt32 = 0
+        var waitGeneration: UInt32 = 0
+        var hasSpawned = false
+    }
+
+    private var madeFamily: Family {
+        if let f = family { return f }
+        let f = Family()
+        family = f
+        return f
+    }
+
+    /// A light thread: the thread that spawned it (it alone may wait for or kill it).
+    var parent: LuaThread? {
+        get { family?.parent }
+        set { madeFamily.parent = newValue }
+    }
+    /// Parked on `SpawnWait`: the light thread it spawned, which runs before it resumes. Parked on
+    /// `ThreadWait`: the light thread whose end woke it.
+    var child: LuaThread? {
+        get { family?.child }
+        set { if newValue != nil || family != nil { madeFamily.child = newValue } }
+    }
+    /// A light thread: the `waitGeneration` of its parent's `ngx.thread.wait` that waits for it.
+    var awaitedIn: UInt32 {
+        get { family?.awaitedIn ?? 0 }
+        set { madeFamily.awaitedIn = newValue }
+    }
+    /// Counts this thread's `ngx.thread.wait` calls (a child whose `awaitedIn` is older is not waited for).
+    var waitGeneration: UInt32 {
+        get { family?.waitGeneration ?? 0 }
+        set { madeFamily.waitGeneration = newValue }
+    }
+    /// It spawned a light thread (only then does its end have children to orphan).
+    var hasSpawned: Bool {
+        get { family?.hasSpawned ?? false }
+        set { madeFamily.hasSpawned = newValue }
+    }
+
+    init(runtime: NgxRuntime, session: Session, kind: Kind = .entry) {
+        self.kind = kind
         sessionRef = Unmanaged.passUnretained(session)
         loopRef = Unmanaged.passUnretained(runtime.loop)
         super.init()
@@ -104,7 +177,7 @@ final class LuaThread: Timer {
     /// Called from the API function running on this coroutine.
     func suspend(on s: any Suspension.Type) -> Int32 {
         park(on: s)
-        NgxAPI.pushYieldSentinel(Lua(co!))
+        NgxAPI.pushYieldSentinel(Lua(caller ?? co!))
         return 1
     }
 
@@ -142,38 +215,61 @@ final class LuaThread: Timer {
         resumeWoken()
     }
 
+    /// Like `wake()`, but always on the next iteration (a parent woken from inside its child's end).
+    func wakeSoon() {
+        guard phase == .parked, !ended else { return }
+        phase = .wakePosted
+        loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: 0) }
+    }
+
+    /// Its coroutine (nil once released).
+    var coroutine: OpaquePointer? { co }
+
     private func resumeWoken() {
         phase = .running
         resultsPending = true
         resume()
     }
 
-    /// Runs the coroutine until it yields, returns or fails, then tells its session.
-    func resume() {
-        guard let co, !ended else { return }
-        let previous = NgxRuntime.current
-        NgxRuntime.current = Unmanaged.passUnretained(self)
-        budget = 0
-        receiveBudget = 0
-        let status = lua_resume(co, 0)
-        NgxRuntime.current = previous
-        switch status {
-        case LUA_YIELD:
-            lua_settop(co, 0)
-            if exiting {
-                end()
-            } else {
+    /// Runs the coroutine until it yields, returns or fails, then tells its session. A thread that spawned a
+    /// light thread is parked on `SpawnWait`: the new thread runs first, then this one again, in this loop
+    /// (not nested: spawning in a loop does not grow the C stack). `arguments`: values on a fresh coroutine's
+    /// stack above its function, passed to it by this first resume.
+    func resume(arguments: Int32 = 0) {
+        var nargs = arguments
+        while let co, !ended {
+            let previous = NgxRuntime.current
+            NgxRuntime.current = Unmanaged.passUnretained(self)
+            budget = 0
+            receiveBudget = 0
+            let status = lua_resume(co, nargs)
+            nargs = 0
+            NgxRuntime.current = previous
+            switch status {
+            case LUA_YIELD:
+                lua_settop(co, 0)
+                if exiting { return withSession { $0.exit(from: self) } }
                 if phase != .parked {  // a bare coroutine.yield(): run again on the next iteration
                     park(on: PostedWait.self)
                     loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: 0) }
                 }
                 withConnection { $0.flush() }  // what it printed goes out now
+                guard suspension == SpawnWait.self, let child else { return }
+                child.resume()
+                guard !ended, phase == .parked, suspension == SpawnWait.self else { return }
+                phase = .running
+                resultsPending = true
+            case 0:
+                finish = .returned
+                return end()
+            default:
+                finish = .failed
+                let what =
+                    kind == .light
+                    ? "lua user thread aborted: runtime error: " : "lua entry thread aborted: runtime error: "
+                session.log(.error, what + errorTrace(co))
+                return end()
             }
-        case 0:
-            end()
-        default:
-            session.log(.error, "lua entry thread aborted: runtime error: " + errorTrace(co))
-            end()
         }
     }
 
@@ -191,22 +287,39 @@ final class LuaThread: Timer {
         return text
     }
 
-    /// Ends the thread: cancels its wait, drops the coroutine, tells the session. Also used to kill it.
+    /// Ends the thread: cancels its wait, drops the coroutine (a light thread that returned or failed keeps
+    /// it, with its results, until its parent waits for it or the session ends), tells the session. Also used
+    /// to kill it.
     func end() {
         guard !ended else { return }
         ended = true
         if phase == .parked { suspension?.cancel(self) }
         suspension = nil
         phase = .running
-        loopRef._withUnsafeGuaranteedRef { $0.cancel(self) }
-        if cosockets != nil { Cosocket.threadEnded(self) }
+        child = nil
+        // Kept alive to the end of the iteration: its resume() (or its parent's) may still be on the stack.
+        loopRef._withUnsafeGuaranteedRef {
+            $0.cancel(self)
+            $0.releaseLater(self)
+        }
+        withSession { s in
+            if kind != .light { s.orphan(children: self) }
+            s.threadEnded(self)
+        }
+        if kind != .light || finish == .none { release() }
+    }
+
+    /// Drops the coroutine (a zombie light thread once waited for, killed, or its session ended).
+    func release() {
         if ref != -2 {
             session.vm.lua.unref(ref)
             ref = -2
         }
         co = nil
-        session.threadEnded(self)
     }
+
+    /// The registry reference of its coroutine (-2 once released), for pushing it onto another stack.
+    var coroutineRef: Int32 { ref }
 
     /// Runs `body` with the session's client connection, without reference counting (the hot path).
     @inline(__always) func withConnection<R>(_ body: (Connection) -> R) -> R {
@@ -215,7 +328,4 @@ final class LuaThread: Timer {
 
     /// Runs `body` with the session, without reference counting.
     @inline(__always) func withSession<R>(_ body: (Session) -> R) -> R { sessionRef._withUnsafeGuaranteedRef(body) }
-
-    /// Whether `L` is this thread's own coroutine (yielding APIs refuse user coroutines).
-    @inline(__always) func owns(_ L: OpaquePointer) -> Bool { co == L }
 }
