@@ -59,7 +59,7 @@ static pcre2_match_context *match_context;
 
 void tl_re_set_match_limit(uint32_t limit) {
     if (!match_context) match_context = pcre2_match_context_create(NULL);
-    if (match_context && limit > 0) pcre2_set_match_limit(match_context, limit);
+    if (match_context) pcre2_set_match_limit(match_context, limit > 0 ? limit : 10000000);  // 0: PCRE2's default
 }
 
 int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *ovector, int pairs, int mode) {

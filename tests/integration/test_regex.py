@@ -215,3 +215,21 @@ def test_match_limit(tcplua, opts):
     '''
     _, out = run(tcplua, code, extra_stream="lua_regex_match_limit 1000;")
     assert out.splitlines() == ["nil pcre_exec() failed: -47", "aaa"]
+
+
+def test_empty_matches_step_over_utf8_characters_with_u(tcplua):
+    word = "h\u00e9\u20acllo"
+    _, out = run(tcplua, f'''
+        local s = {lua_str(word)}
+        ngx.say(ngx.re.gsub(s, "", "-", "u"))
+        local bytewise = ngx.re.gsub(s, "", "-")
+        ngx.say(#bytewise, " ", (bytewise:gsub("-", "")) == s)
+        local n = 0
+        for m in ngx.re.gmatch(s, "", "u") do n = n + 1 end
+        ngx.say(n)
+    ''')
+    lines = out.splitlines()
+    u, n = re.subn("", "-", word)
+    assert lines[0] == f"{u}{n}"
+    assert lines[1] == f"{len(re.sub(b'', b'-', word.encode()))} true"  # without u: between every byte
+    assert lines[2] == str(len(re.findall("", word)))

@@ -10,6 +10,13 @@ extension NgxAPI {
           string.sub, string.find, string.byte, table.concat, type, tostring, tonumber, error
         local re = {}
         ngx.re = re
+        -- After an empty match the next try starts one character further: a UTF-8 character with "u"/"U".
+        local function step(subj, at, opts)
+          if not opts or not find(opts, "[uU]") then return 1 end
+          local b = byte(subj, at)
+          if not b or b < 0xC0 then return 1 end
+          return b >= 0xF0 and 4 or b >= 0xE0 and 3 or 2
+        end
         local function start(ctx)
           if not ctx then return 1 end
           local pos = ctx.pos
@@ -40,7 +47,7 @@ extension NgxAPI {
             pos = to + 1
             if to < from then  -- an empty match: the next try starts one further
               if from > len then done = true end
-              pos = from + 1
+              pos = from + step(subj, from, opts)
             end
             return caps
           end
@@ -103,10 +110,11 @@ extension NgxAPI {
             end
             n = n + 1
             last = to + 1
-            if to < from then  -- an empty match keeps the next byte and moves on
-              if from <= len then out[#out + 1] = sub(subj, from, from) end
-              last = from + 1
-              pos = from + 1
+            if to < from then  -- an empty match keeps the next character and moves on
+              local w = step(subj, from, opts)
+              if from <= len then out[#out + 1] = sub(subj, from, from + w - 1) end
+              last = from + w
+              pos = from + w
             else
               pos = to + 1
             end
