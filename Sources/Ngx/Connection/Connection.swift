@@ -155,6 +155,9 @@ final class Connection: EventHandler {
     /// Arms the read side's timer.
     func armRead(_ ms: Int64) { loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: ms) } }
     func cancelRead() { loopRef._withUnsafeGuaranteedRef { $0.cancel(self) } }
+    /// Cancels the read side's timer lazily (`EventLoop.disarm`): for a wait that ends while the connection
+    /// stays open and the next one re-arms it (`close()` cancels it for real).
+    func disarmRead() { loopRef._withUnsafeGuaranteedRef { $0.disarm(self) } }
 
     // MARK: write side timer: send_timeout bounds unsent output in every state of the owner
 
