@@ -41,7 +41,13 @@ public final class EventLoop {
     /// Timers found due in one pass; fired after the pass, so one re-armed for "now" waits for the next
     /// iteration (an `ngx.sleep(0)` loop must not starve epoll).
     private var due: [Timer] = []
-    private var events = [tl_event](repeating: tl_event(), count: 256)
+    /// epoll_wait's result array (plain memory: no uniqueness check per iteration).
+    private let events: UnsafeMutablePointer<tl_event> = {
+        let p = UnsafeMutablePointer<tl_event>.allocate(capacity: EventLoop.maxEvents)
+        p.initialize(repeating: tl_event(), count: EventLoop.maxEvents)
+        return p
+    }()
+    private static let maxEvents = 256
     public var clock = CachedClock()
     public private(set) var isRunning = false
 
@@ -51,7 +57,10 @@ public final class EventLoop {
         epfd = fd
     }
 
-    deinit { close(epfd) }
+    deinit {
+        close(epfd)
+        events.deallocate()
+    }
 
     @inlinable public var now: Int64 { clock.monotonicMs }
 
@@ -147,7 +156,7 @@ public final class EventLoop {
             let capped = Int32(min(d, Int64(Int32.max)))
             timeout = timeout < 0 ? capped : min(timeout, capped)
         }
-        let n = events.withUnsafeMutableBufferPointer { tl_epoll_wait(epfd, $0.baseAddress, 256, timeout) }
+        let n = tl_epoll_wait(epfd, events, Int32(EventLoop.maxEvents), timeout)
         clock.update()
         if n > 0 {
             for i in 0..<Int(n) {
