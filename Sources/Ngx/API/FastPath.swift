@@ -9,20 +9,18 @@ enum FastPath {
     /// `receive(total, at_least, out)` when the bytes are already there: their count (their address at
     /// `out`, a pointer the Lua layer allocated once: no Swift global to reach), to be consumed by `consume`
     /// once copied; -1 to take the classic path (a wait, a failure, a bad argument, no running thread, or the
-    /// thread's budget spent). Counts are 32-bit: LuaJIT returns 64-bit integers boxed, and a receive of more
-    /// than 2 GiB at once takes the classic path.
-    static let receive: @convention(c) (Double, Double, UnsafeMutablePointer<UnsafeRawPointer?>) -> Int32 = {
-        totalD,
-        atLeastD,
+    /// thread's budget spent). The Lua layer passes only counts in [1, 2^31) with at_least <= total (LuaJIT
+    /// truncates them to int32 as `Int(Double)` would); larger ones take the classic path. Counts are 32-bit:
+    /// LuaJIT returns 64-bit integers boxed.
+    static let receive: @convention(c) (Int32, Int32, UnsafeMutablePointer<UnsafeRawPointer?>) -> Int32 = {
+        total,
+        atLeast,
         out in
-        guard let current = NgxRuntime.current, totalD >= 1, totalD < 1e12 else { return -1 }
-        guard atLeastD >= 1, atLeastD <= totalD else { return -1 }
-        let total = Int(totalD)
-        let atLeast = Int(atLeastD)
+        guard let current = NgxRuntime.current, atLeast >= 1, atLeast <= total else { return -1 }
         return current._withUnsafeGuaranteedRef { t in
             t.receiveBudget += 1
             if t.receiveBudget >= LuaThread.receiveBudgetLimit { return -1 }
-            return t.withConnection { c in receive(c, total: total, atLeast: atLeast, out) }
+            return t.withConnection { c in receive(c, total: Int(total), atLeast: Int(atLeast), out) }
         }
     }
 

@@ -16,7 +16,7 @@ extension NgxAPI {
         local ffi = require "ffi"
         local type, tostring, select, floor = type, tostring, select, math.floor
         local ffi_string, ffi_copy, cast = ffi.string, ffi.copy, ffi.cast
-        local C_receive = cast("int (*)(double, double, const char **)", fast[1])
+        local C_receive = cast("int (*)(int, int, const char **)", fast[1])
         local C_consume = cast("void (*)(int)", fast[2])
         local C_output = cast("char *(*)(long)", fast[3])
         local C_next = cast("int (*)(void)", fast[4])
@@ -41,7 +41,11 @@ extension NgxAPI {
           if type(total) == "number" and select("#", ...) <= 2 then
             local tal = type(at_least)
             if tal == "number" or tal == "nil" then
-              local n = C_receive(total, at_least or total, received)
+              local al = at_least or total
+              local n = -1
+              if total >= 1 and total < 2147483648 and al >= 1 and al <= total then
+                n = C_receive(total, al, received)
+              end
               if n >= 0 then
                 local s = ffi_string(received[0], n)
                 C_consume(n)
