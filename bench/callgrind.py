@@ -4,6 +4,7 @@ connections, over N requests after a warm-up, for tcplua (release build, `master
 Instruction counts do not depend on what the rest of the machine is doing, so they compare builds exactly.
 
     python3 bench/callgrind.py [--requests 20000] [--binary PATH ...] [--access-log on|off|both] [--no-floor]
+                               [--shdict] [--keep DIR]
     python3 bench/callgrind.py --proxy [--binary PATH ...]     (P1: each request forwarded through a pooled
                                                                  cosocket to the C floor, not counted)
 """
@@ -44,6 +45,9 @@ def drive(port, requests, conns=10, payload=64):
         s.close()
 
 
+KEEP = None
+
+
 def count(cmd, port, requests, env=None):
     """Runs `cmd` under callgrind, warms it up, and returns instructions per request of the measured part."""
     out = tempfile.mkdtemp(prefix="tcplua-callgrind-")
@@ -67,6 +71,9 @@ def count(cmd, port, requests, env=None):
         raise RuntimeError("no callgrind dump")
     text = dumps[-1].read_text(errors="replace")
     m = re.search(r"^(?:summary|totals):\s+(\d+)", text, re.M)
+    if KEEP:  # --keep DIR: the dump stays there, for `callgrind_annotate` per function
+        pathlib.Path(KEEP).mkdir(parents=True, exist_ok=True)
+        shutil.copy(dumps[-1], pathlib.Path(KEEP) / f"callgrind.{len(list(pathlib.Path(KEEP).iterdir()))}.out")
     shutil.rmtree(out, ignore_errors=True)
     return int(m.group(1)) / requests
 
@@ -99,7 +106,10 @@ def main():
     ap.add_argument("--shdict", action="store_true", help="also count W5 (W1 + incr+get+set per request)")
     ap.add_argument("--proxy", action="store_true",
                     help="count P1 only: W1 forwarded through a pooled cosocket to the C floor (uncounted)")
+    ap.add_argument("--keep", metavar="DIR", help="keep each callgrind dump in DIR (for callgrind_annotate)")
     args = ap.parse_args()
+    global KEEP
+    KEEP = args.keep
     binaries = args.binary or [str(ROOT / ".build" / "release" / "tcplua")]
     if args.proxy:
         up = free_port()

@@ -29,7 +29,7 @@ public struct ByteBuffer {
     }
 
     /// Wraps memory from a pool (`capacity` bytes from `malloc`).
-    init(adopting p: UnsafeMutableRawPointer, capacity: Int) {
+    @usableFromInline init(adopting p: UnsafeMutableRawPointer, capacity: Int) {
         base = p
         self.capacity = capacity
     }
@@ -43,8 +43,12 @@ public struct ByteBuffer {
     /// Makes room for `n` more bytes, moving the readable bytes to the front and growing (doubling) if needed.
     /// False (and nothing changed) when the memory cannot be had.
     @discardableResult
-    public mutating func reserve(_ n: Int) -> Bool {
-        if writable >= n { return true }
+    @inlinable public mutating func reserve(_ n: Int) -> Bool {
+        writable >= n ? true : reserveMoving(n)
+    }
+
+    /// `reserve` when the free space at the end is too small.
+    @usableFromInline mutating func reserveMoving(_ n: Int) -> Bool {
         if readIndex > 0 && capacity - readable >= n {
             if readable > 0 { memmove(base!, base! + readIndex, readable) }
             writeIndex = readable
@@ -101,16 +105,16 @@ public struct ByteBuffer {
 /// threaded through the free buffers themselves (no array to grow or check on the hot path).
 public struct BufferPool {
     public let chunkSize: Int
-    private var head: UnsafeMutableRawPointer?
-    private var count = 0
-    private let maxFree: Int
+    @usableFromInline var head: UnsafeMutableRawPointer?
+    @usableFromInline var count = 0
+    @usableFromInline let maxFree: Int
 
     public init(chunkSize: Int = 16384, maxFree: Int = 256) {
         self.chunkSize = chunkSize
         self.maxFree = maxFree
     }
 
-    public mutating func take() -> ByteBuffer {
+    @inlinable public mutating func take() -> ByteBuffer {
         guard let p = head else { return ByteBuffer(capacity: chunkSize) }
         head = p.load(as: UnsafeMutableRawPointer?.self)
         count -= 1
@@ -118,7 +122,7 @@ public struct BufferPool {
     }
 
     /// Takes back a buffer; standard-size ones are kept for reuse (up to `maxFree`), others freed.
-    public mutating func give(_ b: inout ByteBuffer) {
+    @inlinable public mutating func give(_ b: inout ByteBuffer) {
         guard let p = b.base else { return }
         if b.capacity == chunkSize && count < maxFree {
             p.storeBytes(of: head, as: UnsafeMutableRawPointer?.self)

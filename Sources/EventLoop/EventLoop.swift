@@ -41,7 +41,13 @@ public final class EventLoop {
     /// Timers found due in one pass; fired after the pass, so one re-armed for "now" waits for the next
     /// iteration (an `ngx.sleep(0)` loop must not starve epoll).
     private var due: [Timer] = []
-    private var events = [tl_event](repeating: tl_event(), count: 256)
+    /// epoll_wait's result array (plain memory: no uniqueness check per iteration).
+    private let events: UnsafeMutablePointer<tl_event> = {
+        let p = UnsafeMutablePointer<tl_event>.allocate(capacity: EventLoop.maxEvents)
+        p.initialize(repeating: tl_event(), count: EventLoop.maxEvents)
+        return p
+    }()
+    private static let maxEvents = 256
     public var clock = CachedClock()
     public private(set) var isRunning = false
 
@@ -51,7 +57,10 @@ public final class EventLoop {
         epfd = fd
     }
 
-    deinit { close(epfd) }
+    deinit {
+        close(epfd)
+        events.deallocate()
+    }
 
     @inlinable public var now: Int64 { clock.monotonicMs }
 
@@ -100,16 +109,31 @@ public final class EventLoop {
     // MARK: timers
 
     /// Arms (or re-arms) `timer` to fire `ms` milliseconds from the cached now.
+    /// A timer already in the heap at or before the new deadline stays where it is (see `Timer.heapDeadline`).
     public func arm(_ timer: Timer, afterMs ms: Int64) {
-        if timer.isArmed { timers.remove(timer) }
         timer.isDue = false
-        timer.deadline = clock.monotonicMs &+ min(max(0, ms), Int64(1) << 50)
+        let d = clock.monotonicMs &+ min(max(0, ms), Int64(1) << 50)
+        timer.deadline = d
+        if timer.heapIndex >= 0 {
+            if d >= timer.heapDeadline { return }
+            timers.remove(timer)
+        }
+        timer.heapDeadline = d
         timers.insert(timer)
     }
 
+    /// Cancels `timer` and takes it off the heap (it is no longer referenced by the loop).
     public func cancel(_ timer: Timer) {
-        if timer.isArmed { timers.remove(timer) }
+        if timer.heapIndex >= 0 { timers.remove(timer) }
         timer.isDue = false
+    }
+
+    /// Cancels `timer` lazily: it stays in the heap (referenced by the loop) until its place there passes or
+    /// it is armed again, which then costs no heap operation. For a timer its owner re-arms soon (a
+    /// connection's read side between requests); `cancel` before the owner goes away.
+    public func disarm(_ timer: Timer) {
+        timer.isDue = false
+        if timer.heapIndex >= 0 { timer.deadline = Timer.disarmed }
     }
 
     public var armedTimers: Int { timers.count }
@@ -128,11 +152,11 @@ public final class EventLoop {
     public func runOnce(maxWaitMs: Int32 = -1) {
         var timeout: Int32 = maxWaitMs
         if let t = timers.first {
-            let d = max(0, t.deadline - clock.monotonicMs)
+            let d = max(0, t.heapDeadline - clock.monotonicMs)
             let capped = Int32(min(d, Int64(Int32.max)))
             timeout = timeout < 0 ? capped : min(timeout, capped)
         }
-        let n = events.withUnsafeMutableBufferPointer { tl_epoll_wait(epfd, $0.baseAddress, 256, timeout) }
+        let n = tl_epoll_wait(epfd, events, Int32(EventLoop.maxEvents), timeout)
         clock.update()
         if n > 0 {
             for i in 0..<Int(n) {
@@ -154,8 +178,15 @@ public final class EventLoop {
     }
 
     private func fireTimers() {
-        while let t = timers.first, t.deadline <= clock.monotonicMs {
+        let now = clock.monotonicMs
+        while let t = timers.first, t.heapDeadline <= now {
             timers.remove(t)
+            if t.deadline == Timer.disarmed { continue }
+            if t.deadline > now {  // re-armed later while in the heap: back at its real deadline
+                t.heapDeadline = t.deadline
+                timers.insert(t)
+                continue
+            }
             t.isDue = true
             due.append(t)
         }

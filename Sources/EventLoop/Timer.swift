@@ -2,10 +2,14 @@
 /// nothing. The heap holds it only while armed; cancelling removes it at once, so closed connections leave
 /// nothing behind. Subclasses override `fire()` (no closure context per timer); `ActionTimer` runs a closure.
 open class Timer {
-    /// Absolute deadline in the loop's monotonic milliseconds.
+    /// Absolute deadline in the loop's monotonic milliseconds (`Timer.disarmed` once disarmed lazily).
     public internal(set) var deadline: Int64 = 0
-    /// Position in the heap, -1 when not armed.
-    var heapIndex = -1
+    /// Where the heap has it: at most `deadline`. Re-arming later than that keeps the heap as it is (the
+    /// timer is put back at `deadline` when `heapDeadline` passes): a connection re-armed per request
+    /// touches the heap once per timeout, not per request.
+    var heapDeadline: Int64 = 0
+    /// Position in the heap, -1 when not in it.
+    var heapIndex: Int32 = -1
     /// Taken off the heap as due and about to fire (cancelling or re-arming clears it).
     var isDue = false
     public init() {}
@@ -13,7 +17,10 @@ open class Timer {
     /// Called on the loop when the deadline passes.
     open func fire() {}
 
-    public var isArmed: Bool { heapIndex >= 0 }
+    public var isArmed: Bool { heapIndex >= 0 && deadline != Timer.disarmed }
+
+    /// The `deadline` of a timer disarmed lazily (still in the heap, dropped when its place there passes).
+    static let disarmed = Int64.max
 }
 
 /// A timer that runs a closure (for the few timers that are not a thread's or a connection's).
@@ -35,18 +42,18 @@ struct TimerHeap {
     var count: Int { items.count }
 
     mutating func insert(_ t: Timer) {
-        t.heapIndex = items.count
+        t.heapIndex = Int32(items.count)
         items.append(t)
         siftUp(items.count - 1)
     }
 
     mutating func remove(_ t: Timer) {
-        let i = t.heapIndex
+        let i = Int(t.heapIndex)
         guard i >= 0, i < items.count, items[i] === t else { return }
         let last = items.count - 1
         if i != last {
             items.swapAt(i, last)
-            items[i].heapIndex = i
+            items[i].heapIndex = Int32(i)
         }
         items.removeLast()
         t.heapIndex = -1
@@ -60,10 +67,10 @@ struct TimerHeap {
         var i = start
         while i > 0 {
             let p = (i - 1) / 2
-            if items[p].deadline <= items[i].deadline { break }
+            if items[p].heapDeadline <= items[i].heapDeadline { break }
             items.swapAt(p, i)
-            items[p].heapIndex = p
-            items[i].heapIndex = i
+            items[p].heapIndex = Int32(p)
+            items[i].heapIndex = Int32(i)
             i = p
         }
     }
@@ -75,11 +82,11 @@ struct TimerHeap {
             let l = 2 * i + 1
             if l >= n { break }
             var m = l
-            if l + 1 < n && items[l + 1].deadline < items[l].deadline { m = l + 1 }
-            if items[i].deadline <= items[m].deadline { break }
+            if l + 1 < n && items[l + 1].heapDeadline < items[l].heapDeadline { m = l + 1 }
+            if items[i].heapDeadline <= items[m].heapDeadline { break }
             items.swapAt(i, m)
-            items[i].heapIndex = i
-            items[m].heapIndex = m
+            items[i].heapIndex = Int32(i)
+            items[m].heapIndex = Int32(m)
             i = m
         }
     }

@@ -6,36 +6,36 @@ import LuaKit
 /// traces. None of them touches a Lua state, raises or yields: each returns a status, and the Lua layer
 /// takes the classic path (which raises the same argument errors and parks the thread) when they decline.
 enum FastPath {
-    /// Where `receive` leaves the address of the bytes it found (read by the Lua layer with `ffi.string`).
-    nonisolated(unsafe) static let received: UnsafeMutablePointer<UnsafeRawPointer?> = {
-        let p = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: 1)
-        p.initialize(to: nil)
-        return p
-    }()
-
-    /// `receive(total, at_least)` when the bytes are already there: their count (at `received`), to be
-    /// consumed by `consume` once copied; -1 to take the classic path (a wait, a failure, a bad argument, no
-    /// running thread, or the thread's budget spent). Counts are 32-bit: LuaJIT returns 64-bit integers
-    /// boxed, and a receive of more than 2 GiB at once takes the classic path.
-    static let receive: @convention(c) (Double, Double) -> Int32 = { totalD, atLeastD in
-        guard let current = NgxRuntime.current, totalD >= 1, totalD < 1e12 else { return -1 }
-        guard atLeastD >= 1, atLeastD <= totalD else { return -1 }
-        let total = Int(totalD)
-        let atLeast = Int(atLeastD)
+    /// `receive(total, at_least, out)` when the bytes are already there: their count (their address at
+    /// `out`, a pointer the Lua layer allocated once: no Swift global to reach), to be consumed by `consume`
+    /// once copied; -1 to take the classic path (a wait, a failure, a bad argument, no running thread, or the
+    /// thread's budget spent). The Lua layer passes only counts in [1, 2^31) with at_least <= total (LuaJIT
+    /// truncates them to int32 as `Int(Double)` would); larger ones take the classic path. Counts are 32-bit:
+    /// LuaJIT returns 64-bit integers boxed.
+    static let receive: @convention(c) (Int32, Int32, UnsafeMutablePointer<UnsafeRawPointer?>) -> Int32 = {
+        total,
+        atLeast,
+        out in
+        guard let current = NgxRuntime.current, atLeast >= 1, atLeast <= total else { return -1 }
         return current._withUnsafeGuaranteedRef { t in
             t.receiveBudget += 1
             if t.receiveBudget >= LuaThread.receiveBudgetLimit { return -1 }
-            return t.withConnection { c in receive(c, total: total, atLeast: atLeast) }
+            return t.withConnection { c in receive(c, total: Int(total), atLeast: Int(atLeast), out) }
         }
     }
 
-    @inline(__always) static func receive(_ c: Connection, total: Int, atLeast: Int) -> Int32 {
+    @inline(__always) static func receive(
+        _ c: Connection,
+        total: Int,
+        atLeast: Int,
+        _ out: UnsafeMutablePointer<UnsafeRawPointer?>
+    ) -> Int32 {
         if c.sendLimit == 0 { return -1 }  // log_by_lua*
         var progress = false
         guard c.fill(want: atLeast, progress: &progress) == .ready else { return -1 }
         let n = min(total, c.input.readable)
         guard n <= Int(Int32.max) else { return -1 }
-        received.pointee = UnsafeRawPointer(c.input.readPointer)
+        out.pointee = UnsafeRawPointer(c.input.readPointer)
         return Int32(n)
     }
 
@@ -74,6 +74,20 @@ enum FastPath {
         return current._withUnsafeGuaranteedRef { t in NextRequestWait.begin(t).rawValue }
     }
 
+    /// The rest of `wait_next_request` after `begin` found `park`, when the Lua layer checked
+    /// `coroutine.isyieldable()`: records the suspension and returns 1; the Lua layer then yields (no value
+    /// pushed by Swift; the wait's results are none). -1 for the classic path, with nothing changed: the budget
+    /// spent with the next bytes there, a refused context, no running thread.
+    static let parkNext: @convention(c) () -> Int32 = {
+        guard let current = NgxRuntime.current else { return -1 }
+        return current._withUnsafeGuaranteedRef { t in
+            t.withSession { s in
+                if s.restricted { return -1 }  // a timer, log_by_lua*: the classic call raises
+                return s.connectionRef._withUnsafeGuaranteedRef { c in NextRequestWait.parkFast(t, s, c) }
+            }
+        }
+    }
+
     /// `ngx.now()`: the loop's cached wall clock in seconds.
     static let now: @convention(c) () -> Double = { Double(NgxRuntime.shared.loop.clock.wallMs) / 1000 }
 
@@ -89,7 +103,7 @@ enum FastPath {
             unsafeBitCast(nextRequest, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(now, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(updateTime, to: UnsafeMutableRawPointer.self),
-            UnsafeMutableRawPointer(received),
+            unsafeBitCast(parkNext, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictGet, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictSet, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictIncr, to: UnsafeMutableRawPointer.self),

@@ -100,9 +100,10 @@ enum ReceiveWait: Suspension {
     }
 
     static func cancel(_ t: LuaThread) {
-        let c = t.session.connection
-        c.readerRef = nil
-        c.cancelRead()
+        t.withConnection { c in
+            c.readerRef = nil
+            c.disarmRead()
+        }
     }
 
     /// Pushes (and consumes) up to `total` buffered bytes.
@@ -204,6 +205,17 @@ enum NextRequestWait: Suspension {
         }
     }
 
+    /// The FFI park (`FastPath.parkNext`): 1 when parked (the Lua layer yields; the results are none), -1
+    /// for the classic path (the budget spent with the next bytes there).
+    @inline(__always) static func parkFast(_ t: LuaThread, _ s: Session, _ c: Connection) -> Int32 {
+        if c.input.readable > 0 { return -1 }
+        c.releaseInputIfEmpty()
+        c.readerRef = Unmanaged.passUnretained(t)
+        if let ka = s.keepaliveTimeout { c.armRead(Int64(ka)) } else { c.cancelRead() }
+        t.park(on: NextRequestWait.self)
+        return 1
+    }
+
     static func ready(_ t: LuaThread) {
         let next = t.withConnection { c -> FillResult in
             var progress = false
@@ -230,7 +242,7 @@ enum NextRequestWait: Suspension {
     static func cancel(_ t: LuaThread) {
         t.withConnection { c in
             c.readerRef = nil
-            c.cancelRead()
+            c.disarmRead()
         }
     }
 }

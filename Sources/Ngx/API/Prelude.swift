@@ -16,13 +16,15 @@ extension NgxAPI {
         local ffi = require "ffi"
         local type, tostring, select, floor = type, tostring, select, math.floor
         local ffi_string, ffi_copy, cast = ffi.string, ffi.copy, ffi.cast
-        local C_receive = cast("int (*)(double, double)", fast[1])
+        local C_receive = cast("int (*)(int, int, const char **)", fast[1])
         local C_consume = cast("void (*)(int)", fast[2])
         local C_output = cast("char *(*)(long)", fast[3])
         local C_next = cast("int (*)(void)", fast[4])
         local C_now = cast("double (*)(void)", fast[5])
         local C_update_time = cast("void (*)(void)", fast[6])
-        local received = cast("const char **", fast[7])
+        local C_park = cast("int (*)(void)", fast[7])
+        local received = ffi.new("const char *[1]")
+        local isyieldable = coroutine.isyieldable
         local receive, print, say, wait_next_request, sleep, exit =
           ngx.receive, ngx.print, ngx.say, ngx.wait_next_request, ngx.sleep, ngx.exit
 
@@ -39,7 +41,11 @@ extension NgxAPI {
           if type(total) == "number" and select("#", ...) <= 2 then
             local tal = type(at_least)
             if tal == "number" or tal == "nil" then
-              local n = C_receive(total, at_least or total)
+              local al = at_least or total
+              local n = -1
+              if total >= 1 and total < 2147483648 and al >= 1 and al <= total then
+                n = C_receive(total, al, received)
+              end
               if n >= 0 then
                 local s = ffi_string(received[0], n)
                 C_consume(n)
@@ -88,7 +94,13 @@ extension NgxAPI {
           return slow3(say, ...)
         end
 
+        -- A plain park (no bytes there, the client still open) is recorded over the FFI and yielded here: the
+        -- suspension's results are none. Where the coroutine cannot yield, the classic path raises.
         local function park(r)
+          if r == 1 and isyieldable() and C_park() == 1 then
+            yield()
+            return
+          end
           if r < 0 then r = wait_next_request() else r = park_next(r) end
           if r == YIELD then yield() return results() end
         end

@@ -44,29 +44,37 @@ extension FastPath {
     }
 
     /// `receive(total, at_least)` (mode 0) or `receive("*l")` (mode 1) when the bytes are there: their count
-    /// (at `received`), to be consumed with `sockConsume` (a line's LF too); -1 for the classic `receive`.
-    static let sockReceive: @convention(c) (Double, Int32, Double, Double) -> Int32 = { h, mode, totalD, atLeastD in
-        withSocket(h) { s in
-            guard let c = s.connection, c.reader == nil else { return -1 }
-            var progress = false
-            if mode == 0 {
-                guard totalD >= 1, totalD < 1e12, atLeastD >= 1, atLeastD <= totalD else { return -1 }
-                guard c.fill(want: Int(atLeastD), progress: &progress) == .ready else { return -1 }
-                let n = min(Int(totalD), c.input.readable)
-                guard n <= Int(Int32.max) else { return -1 }
-                received.pointee = UnsafeRawPointer(c.input.readPointer)
+    /// (their address at `out`, the Lua layer's `const char *[1]`), to be consumed with `sockConsume` (a line's
+    /// LF too); -1 for the classic `receive`.
+    static let sockReceive:
+        @convention(c) (Double, Int32, Double, Double, UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int32 = {
+            h,
+            mode,
+            totalD,
+            atLeastD,
+            out in
+            guard let out else { return -1 }
+            return withSocket(h) { s in
+                guard let c = s.connection, c.reader == nil else { return -1 }
+                var progress = false
+                if mode == 0 {
+                    guard totalD >= 1, totalD < 1e12, atLeastD >= 1, atLeastD <= totalD else { return -1 }
+                    guard c.fill(want: Int(atLeastD), progress: &progress) == .ready else { return -1 }
+                    let n = min(Int(totalD), c.input.readable)
+                    guard n <= Int(Int32.max) else { return -1 }
+                    out.pointee = UnsafeRawPointer(c.input.readPointer)
+                    return Int32(n)
+                }
+                s.read = ReadRequest()
+                s.read.mode = .line
+                guard s.readStatus(c, progress: &progress) == .ready, s.read.found < Int(Int32.max) else { return -1 }
+                let n = s.read.found
+                let p = c.input.readPointer
+                if n > 0, memchr(p, 13, n) != nil { return -1 }  // CRs to drop: the classic path copies
+                out.pointee = UnsafeRawPointer(p)
                 return Int32(n)
             }
-            s.read = ReadRequest()
-            s.read.mode = .line
-            guard s.readStatus(c, progress: &progress) == .ready, s.read.found < Int(Int32.max) else { return -1 }
-            let n = s.read.found
-            let p = c.input.readPointer
-            if n > 0, memchr(p, 13, n) != nil { return -1 }  // CRs to drop: the classic path copies
-            received.pointee = UnsafeRawPointer(p)
-            return Int32(n)
         }
-    }
 
     /// After `sockReceive` declined because the bytes are not there yet: parks the thread on the socket's read
     /// side for the same request (as the classic `receive` does) and returns 1, for the Lua layer to yield and
@@ -150,7 +158,6 @@ extension FastPath {
             unsafeBitCast(sockConsume, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(sockKeepalive, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(sockConnect, to: UnsafeMutableRawPointer.self),
-            UnsafeMutableRawPointer(received),
             unsafeBitCast(sockReceivePark, to: UnsafeMutableRawPointer.self),
         ]
         lua.newTable()

@@ -44,12 +44,12 @@ extension NgxAPI {
         local ffi = require "ffi"
         local cast, ffi_string = ffi.cast, ffi.string
         local S_send = cast("int (*)(double, const char *, int)", sfast[1])
-        local S_receive = cast("int (*)(double, int, double, double)", sfast[2])
+        local S_receive = cast("int (*)(double, int, double, double, const char **)", sfast[2])
         local S_consume = cast("void (*)(double, int)", sfast[3])
         local S_keepalive = cast("int (*)(double)", sfast[4])
         local S_connect = cast("int (*)(double, const char *, int, double)", sfast[5])
-        local received = cast("const char **", sfast[6])
-        local S_park = cast("int (*)(double, int, double, double)", sfast[7])
+        local received = ffi.new("const char *[1]")  -- where S_receive leaves the address of the bytes
+        local S_park = cast("int (*)(double, int, double, double)", sfast[6])
         local running, isyieldable = coroutine.running, coroutine.isyieldable
         local mt = {}
         -- Passes a Swift half's results through (their count too), or yields and fetches them.
@@ -141,7 +141,7 @@ extension NgxAPI {
               mode = 1
             end
             if mode >= 0 then
-              local n = S_receive(h, mode, total, least)
+              local n = S_receive(h, mode, total, least, received)
               if n >= 0 then
                 local s = ffi_string(received[0], n)
                 S_consume(h, n + mode)

@@ -16,7 +16,12 @@ extension Connection {
     /// Reads only into the free space of one pooled 16 KiB buffer, which grows (doubling) only as the bytes a
     /// receive asks for actually arrive: a client that floods is held back by TCP, and a huge length prefix
     /// commits no memory until its bytes come. A buffer that cannot grow ends the receive: "out of memory".
-    func fill(want: Int, progress: inout Bool) -> FillResult {
+    @inline(__always) func fill(want: Int, progress: inout Bool) -> FillResult {
+        input.readable >= want ? .ready : fillReading(want: want, progress: &progress)
+    }
+
+    /// `fill` when the bytes are not all buffered yet.
+    func fillReading(want: Int, progress: inout Bool) -> FillResult {
         while input.readable < want {
             if eof || closed { return .closed }
             if !readable { return .wait }

@@ -27,29 +27,34 @@ extension ConnectionOwner {
 ///     open ──finish()──▶ draining (unsent output, send_timeout) ──▶ lingering (client bytes unread) ──▶ closed
 ///       └──send timeout / write error / abort()──────────────────────────────────────────────────────┘
 final class Connection: EventHandler {
-    let fd: Int32
-    unowned(unsafe) let runtime: NgxRuntime
-    /// The runtime's buffer pool and print limit, copied so the hot path reads them without touching it. A
-    /// limit of 0 means the session is over (`log_by_lua*` runs): the fast paths decline, the classic refuse.
-    let pool: UnsafeMutablePointer<BufferPool>
-    var sendLimit: Int
-    /// The loop, reached without reference counting.
-    let loopRef: Unmanaged<EventLoop>
-    unowned(unsafe) var owner: ConnectionOwner?
-    /// Bytes read and not yet consumed (a pooled buffer while non-empty).
-    var input = ByteBuffer()
-    /// Bytes printed and not yet written (a pooled buffer while non-empty): flushed when the thread yields.
-    var output = ByteBuffer()
+    // Stored properties are ordered so the small ones fill each other's padding (Swift lays a class out in
+    // declaration order): 208 bytes, one malloc size class under the 232 of the plain order.
+
     /// Edge-triggered readiness. Reading starts at the first EPOLLIN; writing is assumed possible until a
     /// write reports EAGAIN, and only then is EPOLLOUT watched.
     var readable = false
     var writable = true
     var watchingWrite = false
-    static let readEvents = Events.read | Events.readHangup | Events.edge
+    let fd: Int32
+    var readError: Int32 = 0
+    unowned(unsafe) let runtime: NgxRuntime
+    /// The runtime's buffer pool and print limit (`sendLimit`), copied so the hot path reads them without
+    /// touching it. A limit of 0 means the session is over (`log_by_lua*` runs): the fast paths decline, the
+    /// classic refuse.
+    let pool: UnsafeMutablePointer<BufferPool>
+    /// The loop, reached without reference counting.
+    let loopRef: Unmanaged<EventLoop>
+    unowned(unsafe) var owner: ConnectionOwner?
+    /// Bytes read and not yet consumed (a pooled buffer while non-empty).
+    var input = ByteBuffer()
+    /// The errno of the write that failed (0 = none).
+    var writeError: Int32 = 0
+    /// Bytes printed and not yet written (a pooled buffer while non-empty): flushed when the thread yields.
+    var output = ByteBuffer()
+    private var sendTimeout32: Int32
     /// The peer sent FIN (or the socket failed): a short read no longer means the socket is drained.
     var peerClosed = false
     var eof = false
-    var readError: Int32 = 0
     /// Output can no longer be sent (write error, send timeout): what is printed is dropped.
     var outputClosed = false
     /// `ngx.eof()` (or the client socket's `shutdown("send")`): nothing more is printed, and the write side
@@ -57,12 +62,26 @@ final class Connection: EventHandler {
     var eofSent = false
     /// send_timeout passed with output unsent.
     var sendTimedOut = false
-    /// The errno of the write that failed (0 = none).
-    var writeError: Int32 = 0
     private(set) var closed = false
+    var state = State.open
+    /// How a close with client bytes unread is done (`lingering_close`, `lingering_time`, `lingering_timeout`).
+    var linger = LingerSettings()
+    private var sendLimit32: Int32
     /// The thread waiting on each side (unmanaged: the session owns its threads; no reference counting).
     var readerRef: Unmanaged<LuaThread>?
     var writerRef: Unmanaged<LuaThread>?
+    private var writeTimer: WriteTimer?
+    /// Counters of the current light session (the access log's `$bytes_sent`, `$bytes_received`).
+    var bytesSent = 0
+    var bytesReceived = 0
+    /// When lingering must end at the latest (loop milliseconds).
+    var lingerDeadline: Int64 = 0
+
+    static let readEvents = Events.read | Events.readHangup | Events.edge
+    var sendLimit: Int {
+        @inline(__always) get { Int(sendLimit32) }
+        set { sendLimit32 = Int32(clamping: newValue) }
+    }
     var reader: LuaThread? {
         get { readerRef?.takeUnretainedValue() }
         set { readerRef = newValue.map { Unmanaged.passUnretained($0) } }
@@ -75,16 +94,6 @@ final class Connection: EventHandler {
         get { Int64(sendTimeout32) }
         set { sendTimeout32 = Int32(clamping: newValue) }
     }
-    private var sendTimeout32: Int32
-    private var writeTimer: WriteTimer?
-    /// Counters of the current light session (the access log's `$bytes_sent`, `$bytes_received`).
-    var bytesSent = 0
-    var bytesReceived = 0
-    var state = State.open
-    /// How a close with client bytes unread is done (`lingering_close`, `lingering_time`, `lingering_timeout`).
-    var linger = LingerSettings()
-    /// When lingering must end at the latest (loop milliseconds).
-    var lingerDeadline: Int64 = 0
 
     enum State {
         case open
@@ -102,7 +111,7 @@ final class Connection: EventHandler {
         self.runtime = runtime
         sendTimeout32 = Int32(clamping: sendTimeoutMs)
         pool = runtime.pool
-        sendLimit = runtime.sendLimit
+        sendLimit32 = Int32(clamping: runtime.sendLimit)
         loopRef = Unmanaged.passUnretained(runtime.loop)
         super.init()
     }
@@ -158,6 +167,9 @@ final class Connection: EventHandler {
     /// Arms the read side's timer.
     func armRead(_ ms: Int64) { loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: ms) } }
     func cancelRead() { loopRef._withUnsafeGuaranteedRef { $0.cancel(self) } }
+    /// Cancels the read side's timer lazily (`EventLoop.disarm`): for a wait that ends while the connection
+    /// stays open and the next one re-arms it (`close()` cancels it for real).
+    func disarmRead() { loopRef._withUnsafeGuaranteedRef { $0.disarm(self) } }
 
     // MARK: write side timer: send_timeout bounds unsent output in every state of the owner
 

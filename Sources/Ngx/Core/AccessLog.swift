@@ -24,11 +24,13 @@ public final class AccessLogWriter {
 
     /// Writes the line of the light session `s` ends.
     func write(session s: Session) {
-        write(s.accessRecord(withServer: lines.usesServer))
+        var r = AccessLogRecord()
+        s.fillAccessRecord(&r, withServer: lines.usesServer)
+        write(r)
     }
 
     /// Writes one line.
-    public func write(_ record: AccessLogRecord) {
+    public func write(_ record: borrowing AccessLogRecord) {
         lines.append(record)
         if lines.buffer.count >= limit { flush() }
     }
@@ -61,6 +63,12 @@ extension Session {
     /// The values the access log's variables (and `ngx.var`) read, now.
     func accessRecord(withServer: Bool) -> AccessLogRecord {
         var r = AccessLogRecord()
+        fillAccessRecord(&r, withServer: withServer)
+        return r
+    }
+
+    /// Fills a fresh record in place (a record returned by value is copied and destroyed once more per line).
+    func fillAccessRecord(_ r: inout AccessLogRecord, withServer: Bool) {
         r.remoteAddress = address
         r.remoteText = remoteText
         r.remotePort = port
@@ -75,6 +83,5 @@ extension Session {
             r.serverPort = listen.port
         }
         r.failed = outputClosed
-        return r
     }
 }

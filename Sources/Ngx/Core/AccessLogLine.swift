@@ -31,9 +31,12 @@ public struct AccessLogRecord {
 final class AccessLogLineWriter {
     let format: AccessLogFormat
     var buffer: LineBuffer
-    /// The format's ops flattened to three words each (variable code or -1 for a literal, start, count) and its
-    /// literal bytes, in memory of their own: walking them is plain pointer reads, even in a debug build.
+    /// The format's ops flattened to three words each (an index into `variables` or -1 for a literal, start,
+    /// count) and its literal bytes, in memory of their own: walking them is plain pointer reads, even in a
+    /// debug build.
     private let program: UnsafeMutablePointer<Int>
+    /// The format's variables in order (no `init(rawValue:)` per variable per line).
+    private let variables: UnsafeMutablePointer<AccessLogVariable>
     private let programCount: Int
     private let literals: UnsafeMutablePointer<UInt8>
     private var cachedSecond = Int64.min
@@ -64,11 +67,16 @@ final class AccessLogLineWriter {
         }
         programCount = format.ops.count * 3
         program = .allocate(capacity: max(programCount, 1))
+        variables = .allocate(capacity: max(format.ops.count, 1))
+        var nv = 0
         for (i, op) in format.ops.enumerated() {
             let words: (Int, Int, Int)
             switch op {
             case .literal(let start, let count): words = (-1, start, count)
-            case .variable(let v): words = (Int(v.rawValue), 0, 0)
+            case .variable(let v):
+                (variables + nv).initialize(to: v)
+                words = (nv, 0, 0)
+                nv += 1
             }
             (program + 3 * i).initialize(to: words.0)
             (program + 3 * i + 1).initialize(to: words.1)
@@ -81,6 +89,7 @@ final class AccessLogLineWriter {
 
     deinit {
         program.deallocate()
+        variables.deallocate()
         literals.deallocate()
         buffer.deallocate()
         timeLocal.deallocate()
@@ -92,7 +101,7 @@ final class AccessLogLineWriter {
 
     /// Appends one line (with its newline) for `r`: room for it is reserved once, then every byte is written in
     /// place.
-    func append(_ r: AccessLogRecord) {
+    func append(_ r: borrowing AccessLogRecord) {
         buffer.reserve(
             lineBound + (usesServer ? r.serverAddress.utf8.count : 0)
                 + (r.remoteText.map { $0.utf8.count * format.ops.count } ?? 0)
@@ -111,7 +120,7 @@ final class AccessLogLineWriter {
                 }
                 p += n
             } else {
-                p = write(AccessLogVariable(rawValue: UInt8(truncatingIfNeeded: code)) ?? .unknown, r, at: p)
+                p = write(variables[code], r, at: p)
             }
             i += 3
         }
@@ -122,7 +131,7 @@ final class AccessLogLineWriter {
     /// Writes the value of `v` at `p` (room reserved) and returns the end of it.
     private func write(
         _ v: AccessLogVariable,
-        _ r: AccessLogRecord,
+        _ r: borrowing AccessLogRecord,
         at p: UnsafeMutablePointer<UInt8>
     ) -> UnsafeMutablePointer<UInt8> {
         switch v {
