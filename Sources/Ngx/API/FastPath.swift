@@ -94,6 +94,8 @@ enum FastPath {
             unsafeBitCast(dictSet, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictIncr, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictTTL, to: UnsafeMutableRawPointer.self),
+            unsafeBitCast(reMatch, to: UnsafeMutableRawPointer.self),
+            UnsafeMutableRawPointer(reOffsets),
         ]
         lua.newTable()
         for (i, p) in pointers.enumerated() {
