@@ -94,7 +94,8 @@ enum FastPath {
             unsafeBitCast(dictSet, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictIncr, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictTTL, to: UnsafeMutableRawPointer.self),
-            unsafeBitCast(reMatch, to: UnsafeMutableRawPointer.self),
+            unsafeBitCast(reCompile, to: UnsafeMutableRawPointer.self),
+            unsafeBitCast(reExec, to: UnsafeMutableRawPointer.self),
             UnsafeMutableRawPointer(reOffsets),
         ]
         lua.newTable()

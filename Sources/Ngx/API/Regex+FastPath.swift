@@ -1,13 +1,15 @@
 import CShim
 import Glibc
 
-/// `ngx.re.match`'s FFI entry point (the road `FastPath` takes for receive and print): the Lua layer in
-/// `Prelude.swift` calls it through an `ffi.cast` function pointer, so a loop of `ngx.re.match(s, p, "jo")`
-/// stays in its LuaJIT trace, and builds the captures table itself from the offsets left in `reOffsets`.
-/// It never touches a Lua state, raises or yields; when it declines, the Lua layer takes the classic path
-/// (`exec`), which gives every error and every other behaviour.
+/// `ngx.re.match`'s FFI entry points (the road `FastPath` takes for receive and print): the Lua layer in
+/// `Prelude.swift` looks a regex up once per (options, pattern) with `reCompile`, keeps what it returns in a
+/// Lua table, and then matches with `reExec` through `ffi.cast` function pointers, so a loop of
+/// `ngx.re.match(s, p, "jo")` stays in its LuaJIT trace; it builds the captures table itself from the offsets
+/// left in `reOffsets`. Neither touches a Lua state, raises or yields; when they decline, the Lua layer takes
+/// the classic path (`exec`), which gives every error and every other behaviour.
 extension FastPath {
-    /// Offset pairs (0-based start, end; -1 for a group that did not take part) of the last match.
+    /// Offset pairs (0-based start, end; -1 for a group that did not take part) of the last match; the first
+    /// two entries are also where `reCompile` leaves the pair count and the match mode.
     static let reOffsetPairs = 64
     nonisolated(unsafe) static let reOffsets: UnsafeMutablePointer<Int32> = {
         let p = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * reOffsetPairs)
@@ -15,64 +17,46 @@ extension FastPath {
         return p
     }()
 
-    /// `match(pattern, plen, opts, olen, subject, slen, start)`: the number of offset pairs written to
-    /// `reOffsets` (groups + 1) on a match, 0 for no match, -1 to take the classic path: options without
+    /// `compile(pattern, plen, opts, olen)`: the PCRE2 code of a regex the FFI road can match, compiled (or
+    /// found) in the `o` cache, which holds it for the life of the process; `reOffsets[0]` is then its pair
+    /// count (groups + 1) and `reOffsets[1]` the `reExec` mode. NULL for the classic path: options without
     /// `o`, with `d`, or unknown; a pattern that does not compile; named groups; more groups than
-    /// `reOffsetPairs`; a subject past 2 GiB or a start past its end; a match error (the match limit).
-    static let reMatch:
-        @convention(c) (
-            UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, Int32
-        ) -> Int32 = { pattern, plen, opts, olen, subject, slen, start in
-            guard let pattern, let opts, let subject, plen >= 0, olen >= 0, slen >= 0 else { return -1 }
-            guard start >= 0, start <= slen else { return -1 }
+    /// `reOffsetPairs`; a full cache (the regex is not kept).
+    static let reCompile:
+        @convention(c) (UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32) -> UnsafeMutableRawPointer? = {
+            pattern,
+            plen,
+            opts,
+            olen in
+            guard let pattern, let opts, plen >= 0, olen >= 0 else { return nil }
             let p = UnsafeRawBufferPointer(start: pattern, count: Int(plen))
-            let o = UnsafeRawBufferPointer(start: opts, count: Int(olen))
-            guard let (options, re) = NgxAPI.onceRegex(p, o) else { return -1 }
-            let pairs = re.captures + 1
-            guard !options.dfa, re.names.isEmpty, pairs <= reOffsetPairs else { return -1 }
-            if 2 * pairs > NgxAPI.ovectorCapacity {
-                NgxAPI.ovector.deallocate()
-                NgxAPI.ovectorCapacity = 2 * pairs
-                NgxAPI.ovector = .allocate(capacity: NgxAPI.ovectorCapacity)
-            }
-            let vector = NgxAPI.ovector
-            let rc = tl_re_exec(
-                re.code,
-                subject,
-                Int(slen),
-                Int(start),
-                vector,
-                Int32(pairs),
-                options.noUTFCheck ? 2 : 0
-            )
+            let optBytes = UnsafeRawBufferPointer(start: opts, count: Int(olen))
+            let text = String(decoding: optBytes, as: UTF8.self)
+            let (o, bad) = NgxAPI.regexOptions(text)
+            guard bad == nil, o.once, !o.dfa else { return nil }
+            guard case .success(let re) = NgxAPI.compiledRegex(p, text, o) else { return nil }
+            let key = text + "\u{0}" + String(decoding: p, as: UTF8.self)
+            guard NgxAPI.regexCache[key] === re, re.names.isEmpty, re.captures + 1 <= reOffsetPairs else { return nil }
+            reOffsets[0] = Int32(re.captures + 1)
+            reOffsets[1] = o.noUTFCheck ? 2 : 0
+            return re.code
+        }
+
+    /// `exec(code, pairs, mode, subject, slen, start)` with what `reCompile` gave: `pairs` offset pairs in
+    /// `reOffsets` and `pairs` on a match, 0 for none, -1 for the classic path (a start past the subject's
+    /// end, a match error such as the match limit: the classic path reports it).
+    static let reExec:
+        @convention(c) (UnsafeMutableRawPointer?, Int32, Int32, UnsafePointer<CChar>?, Int32, Int32) -> Int32 = {
+            code,
+            pairs,
+            mode,
+            subject,
+            slen,
+            start in
+            guard let code, let subject, slen >= 0, start >= 0, start <= slen else { return -1 }
+            let rc = tl_re_exec32(code, subject, Int(slen), Int(start), reOffsets, pairs, mode)
             if rc == 0 { return 0 }
             if rc < 0 { return -1 }
-            let out = reOffsets
-            for i in 0..<(2 * pairs) {
-                out[i] = Int32(truncatingIfNeeded: vector[i])  // PCRE2_UNSET (all ones) is -1
-            }
-            return Int32(pairs)
+            return pairs
         }
-}
-
-extension NgxAPI {
-    /// The options and compiled regex of a call with the `o` option, from the hot regex or the cache
-    /// (compiling it on a miss); nil when the options are not `o`-cached or are bad, or the pattern fails to
-    /// compile (the classic path then reports it). Touches no Lua state.
-    static func onceRegex(
-        _ pattern: UnsafeRawBufferPointer,
-        _ optBytes: UnsafeRawBufferPointer
-    ) -> (RegexOptions, CompiledRegex)? {
-        if let h = hot, h.pattern.count == pattern.count, h.opts.count == optBytes.count,
-            h.pattern.withUnsafeBytes({ same($0, pattern) }), h.opts.withUnsafeBytes({ same($0, optBytes) })
-        {
-            return h.o.once ? (h.o, h.re) : nil
-        }
-        let opts = String(decoding: optBytes, as: UTF8.self)
-        let (o, bad) = regexOptions(opts)
-        guard bad == nil, o.once else { return nil }
-        guard case .success(let re) = compiledRegex(pattern, opts, o) else { return nil }
-        hot = (Array(pattern), Array(optBytes), o, re)
-        return (o, re)
-    }
 }
