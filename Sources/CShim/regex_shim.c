@@ -98,6 +98,26 @@ int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *
     return rc;
 }
 
+int tl_re_exec32(void *re, const char *subject, size_t len, size_t start, int32_t *ovector, int pairs, int mode) {
+    if (!match_data || match_pairs < (uint32_t)pairs) {
+        if (match_data) pcre2_match_data_free(match_data);
+        match_pairs = (uint32_t)(pairs < 16 ? 16 : pairs);
+        match_data = pcre2_match_data_create(match_pairs, NULL);
+        if (!match_data) {
+            match_pairs = 0;
+            return -100;
+        }
+    }
+    uint32_t opts = (mode & 2) ? PCRE2_NO_UTF_CHECK : 0;
+    int rc = pcre2_match((pcre2_code *)re, (PCRE2_SPTR)subject, len, start, opts, match_data, match_context);
+    if (rc < 0) return rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
+    if (rc == 0) return -101;  // the vector was too small (not with pairs = groups + 1)
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(match_data);
+    int n = rc < pairs ? rc : pairs;
+    for (int i = 0; i < 2 * pairs; i++) ovector[i] = i < 2 * n && ov[i] != PCRE2_UNSET ? (int32_t)ov[i] : -1;
+    return rc;
+}
+
 int tl_re_error(int code, char *buf, int cap) {
     return pcre2_get_error_message(code, (PCRE2_UCHAR *)buf, (PCRE2_SIZE)cap);
 }

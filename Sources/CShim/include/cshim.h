@@ -130,6 +130,8 @@ int tl_re_names(void *re, const unsigned char **table, int *entry);
 /// Matches from `start`; fills `pairs` offset pairs ((size_t)-1 for unset groups); returns > 0 on a match,
 /// 0 for none, < 0 for a PCRE2 error. `mode`: 1 DFA (the longest match, no groups), 2 no UTF-8 check (U).
 int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *ovector, int pairs, int mode);
+/// `tl_re_exec` without DFA for the FFI road: offsets as int32 (-1 for unset groups) straight into `ovector`.
+int tl_re_exec32(void *re, const char *subject, size_t len, size_t start, int32_t *ovector, int pairs, int mode);
 /// The match limit of every later match (`lua_regex_match_limit`; 0 keeps PCRE2's default).
 void tl_re_set_match_limit(uint32_t limit);
 /// The message of a PCRE2 error code.

@@ -108,6 +108,9 @@ enum FastPath {
             unsafeBitCast(dictSet, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictIncr, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictTTL, to: UnsafeMutableRawPointer.self),
+            unsafeBitCast(reCompile, to: UnsafeMutableRawPointer.self),
+            unsafeBitCast(reExec, to: UnsafeMutableRawPointer.self),
+            UnsafeMutableRawPointer(reOffsets),
         ]
         lua.newTable()
         for (i, p) in pointers.enumerated() {

@@ -8,8 +8,9 @@ import LuaKit
 ///   pushes a value onto a parked coroutine;
 /// - the hot path over `FastPath`'s FFI entry points, so a handler's loop runs in LuaJIT traces: a receive
 ///   whose bytes are buffered, a print/say of strings and numbers under the output limit, a
-///   wait_next_request whose next bytes are there, `ngx.now/time/update_time`. Everything else (bad
-///   arguments, waits, failures) takes the classic path, which raises and returns exactly as before.
+///   wait_next_request whose next bytes are there, `ngx.now/time/update_time`, `ngx.re.match` with `o`.
+///   Everything else (bad arguments, waits, failures) takes the classic path, which raises and returns exactly
+///   as before.
 extension NgxAPI {
     static let prelude = """
         local ngx, YIELD, results, yield, park_next, fast = ...
@@ -224,6 +225,75 @@ extension NgxAPI {
               if r == 0 then return nil, ERR[res.error] end
             end
             return incr(self, key, n, init, init_ttl, ...)
+          end
+        end
+
+        -- ngx.re.match of a string subject and regex with the "o" option: the regex looked up once per
+        -- (options, pattern) and kept here, then one FFI call per match, which leaves the offsets in a reused
+        -- buffer; the captures table is built here. Everything else (no "o", "d", named groups, a bad regex or
+        -- option, a match error, odd arguments) takes the classic function.
+        local re = ngx.re
+        if re then
+          local R_compile = cast("void *(*)(const char *, int, const char *, int)", fast[12])
+          local R_exec = cast("int (*)(void *, int, int, const char *, int, int)", fast[13])
+          local offsets = cast("int32_t *", fast[14])
+          local match, sub, next, rawset, new_tab = re.match, string.sub, next, rawset, require "table.new"
+          local compiled, kept = {}, 0  -- [opts][regex] = { code, pairs, mode } or false (the classic path)
+          local function lookup(regex, opts)
+            local code = R_compile(regex, #regex, opts, #opts)
+            local r = false
+            if code ~= nil then r = { code, offsets[0], offsets[1] } end
+            if kept < 4096 then
+              kept = kept + 1
+              local t = compiled[opts]
+              if not t then t = {} compiled[opts] = t end
+              t[regex] = r
+            end
+            return r
+          end
+          re.match = function(subj, regex, opts, ctx, res)
+            if type(subj) == "string" and type(regex) == "string" and type(opts) == "string" then
+              local t = compiled[opts]
+              local r = t and t[regex]
+              if r == nil then r = lookup(regex, opts) end
+              if r then
+                local pos, len = 1, #subj
+                if ctx then
+                  if type(ctx) ~= "table" then return match(subj, regex, opts, ctx, res) end
+                  local p = ctx.pos
+                  if type(p) == "number" then
+                    if p > 0 then pos = p end
+                  elseif p then
+                    return match(subj, regex, opts, ctx, res)
+                  end
+                end
+                if pos <= len + 1 then
+                  local n = R_exec(r[1], r[2], r[3], subj, len, pos - 1)
+                  if n == 0 then return nil, nil end
+                  if n > 0 then
+                    local caps
+                    if type(res) == "table" then
+                      local k = next(res)
+                      while k ~= nil do res[k] = nil k = next(res) end
+                      caps = res
+                      for i = 0, n - 1 do
+                        local a, b = offsets[2 * i], offsets[2 * i + 1]
+                        rawset(caps, i, a >= 0 and b >= a and sub(subj, a + 1, b) or false)
+                      end
+                    else
+                      caps = new_tab(n, 0)  -- room for [0] .. [n - 1]
+                      for i = 0, n - 1 do
+                        local a, b = offsets[2 * i], offsets[2 * i + 1]
+                        caps[i] = a >= 0 and b >= a and sub(subj, a + 1, b) or false
+                      end
+                    end
+                    if ctx then ctx.pos = offsets[1] + 1 end
+                    return caps
+                  end
+                end
+              end
+            end
+            return match(subj, regex, opts, ctx, res)
           end
         end
 

@@ -20,7 +20,8 @@ import LuaKit
 /// moved past the match. `lua_regex_match_limit` bounds backtracking (`nil, "pcre_exec() failed: -47"`). Any
 /// phase; never yields. A bad regex returns `nil, err` with PCRE2's message; an unknown option raises.
 /// The Swift half is one primitive (`exec`); the functions above are Lua over it (`Regex+Lua.swift`), so a
-/// replacement function is called by Lua, never from Swift.
+/// replacement function is called by Lua, never from Swift. `match` with `o` also has an FFI road that stays in
+/// LuaJIT traces (`Regex+FastPath.swift`), falling back to `exec` for everything it does not handle.
 extension NgxAPI {
     /// `lua_regex_cache_max_entries` (set by the master before it runs Lua).
     public nonisolated(unsafe) static var regexCacheMaxEntries = 1024
