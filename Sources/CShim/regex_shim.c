@@ -62,16 +62,18 @@ void tl_re_set_match_limit(uint32_t limit) {
     if (match_context) pcre2_set_match_limit(match_context, limit > 0 ? limit : 10000000);  // 0: PCRE2's default
 }
 
+/// The one match data, grown to hold `pairs` offset pairs; 0 when it cannot be made.
+static int ensure_match_data(int pairs) {
+    if (match_data && match_pairs >= (uint32_t)pairs) return 1;
+    if (match_data) pcre2_match_data_free(match_data);
+    match_pairs = (uint32_t)(pairs < 16 ? 16 : pairs);
+    match_data = pcre2_match_data_create(match_pairs, NULL);
+    if (!match_data) match_pairs = 0;
+    return match_data != NULL;
+}
+
 int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *ovector, int pairs, int mode) {
-    if (!match_data || match_pairs < (uint32_t)pairs) {
-        if (match_data) pcre2_match_data_free(match_data);
-        match_pairs = (uint32_t)(pairs < 16 ? 16 : pairs);
-        match_data = pcre2_match_data_create(match_pairs, NULL);
-        if (!match_data) {
-            match_pairs = 0;
-            return -100;
-        }
-    }
+    if (!ensure_match_data(pairs)) return -100;
     uint32_t opts = (mode & 2) ? PCRE2_NO_UTF_CHECK : 0;
     int rc;
     if (mode & 1) {
@@ -99,15 +101,7 @@ int tl_re_exec(void *re, const char *subject, size_t len, size_t start, size_t *
 }
 
 int tl_re_exec32(void *re, const char *subject, size_t len, size_t start, int32_t *ovector, int pairs, int mode) {
-    if (!match_data || match_pairs < (uint32_t)pairs) {
-        if (match_data) pcre2_match_data_free(match_data);
-        match_pairs = (uint32_t)(pairs < 16 ? 16 : pairs);
-        match_data = pcre2_match_data_create(match_pairs, NULL);
-        if (!match_data) {
-            match_pairs = 0;
-            return -100;
-        }
-    }
+    if (!ensure_match_data(pairs)) return -100;
     uint32_t opts = (mode & 2) ? PCRE2_NO_UTF_CHECK : 0;
     int rc = pcre2_match((pcre2_code *)re, (PCRE2_SPTR)subject, len, start, opts, match_data, match_context);
     if (rc < 0) return rc == PCRE2_ERROR_NOMATCH ? 0 : rc;

@@ -62,13 +62,7 @@ extension NgxAPI {
 
 /// `ngx.flush(true)` waiting until the client took every byte of the connection's output.
 enum FlushWait: Suspension {
-    static func ready(_ t: LuaThread) {
-        let c = t.session.connection
-        if c.closed || c.outputClosed || c.output.readable == 0 {
-            c.writerRef = nil
-            t.wake()
-        }
-    }
+    static func ready(_ t: LuaThread) { ClientSendWait.wakeOnceDrained(t) }
 
     static func timedOut(_ t: LuaThread) {}
 

@@ -96,7 +96,10 @@ enum ClientReadWait: Suspension {
 /// A client socket send waiting until the client took every byte of the connection's output
 /// (waitA = the byte count). send_timeout closes the connection: the send returns `nil, "timeout"`.
 enum ClientSendWait: Suspension {
-    static func ready(_ t: LuaThread) {
+    static func ready(_ t: LuaThread) { wakeOnceDrained(t) }
+
+    /// Wakes `t`, the client connection's writer, once its output is all sent (or can no longer be).
+    static func wakeOnceDrained(_ t: LuaThread) {
         let c = t.session.connection
         if c.closed || c.outputClosed || c.output.readable == 0 {
             c.writerRef = nil
