@@ -1,0 +1,157 @@
+import CLuaJIT
+import EventLoop
+import Glibc
+import LuaKit
+
+/// `sock = ngx.socket.tcp()` and `ok, err = sock:connect(...)`: the socket object, host names through the
+/// resolver, pooled connections, the backlog queue, unix sockets. Yields while connecting.
+extension NgxAPI {
+    // MARK: new, connect
+
+    static let tcpNew: LuaFunction = { L in
+        let lua = Lua(L!)
+        return withThread(lua) { t in
+            let s = TCPSocket(thread: t)
+            Cosocket.pushUserdata(lua, s)
+            // the FFI handle (`SocketTCP+FastPath.swift`): the address as a number, exact below 2^53
+            lua.push(Double(UInt(bitPattern: Unmanaged.passUnretained(s).toOpaque())))
+            lua.push(t.coroutine == lua.L)
+            return 3
+        }
+    }
+
+    static let tcpConnect: LuaFunction = { L in
+        let lua = Lua(L!)
+        let argc = lua.top
+        guard argc >= 2, argc <= 4 else { return lua.error(NgxStrings.connectArgs) }
+        guard lua.type(at: 2) == .string, let hostBytes = lua.bytes(2) else { return lua.error(NgxStrings.badHost) }
+        let target: ConnectTarget
+        var optsIndex: Int32 = 3
+        if hostBytes.starts(with: "unix:".utf8) {
+            target = .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
+        } else {
+            // a number or a numeric string, as luaL_checkinteger takes it (Debian's websocket client passes
+            // the port it matched in the URI)
+            guard let p = lua.coerceNumber(3) else {
+                return lua.error(NgxStrings.badNumberArg(3, "connect"))
+            }
+            guard p >= 0, p <= 65535, p == p.rounded() else {
+                return lua.error(NgxStrings.badPort(p.isFinite ? Int(max(min(p, 1e9), -1e9)) : 0))
+            }
+            target = .host(HostCache.host(hostBytes), UInt16(p))
+            optsIndex = 4
+        }
+        var poolName: String?
+        var poolSize: Int?
+        var backlog: Int?
+        switch lua.type(at: optsIndex) {
+        case .none, .nil: break
+        case .string: poolName = lua.string(optsIndex)
+        case .table:
+            lua.getField(optsIndex, "pool")
+            if !lua.isNoneOrNil(-1) {
+                guard lua.type(at: -1) == .string else { return lua.error(NgxStrings.badPoolName) }
+                poolName = lua.string(-1)
+            }
+            lua.getField(optsIndex, "pool_size")
+            if !lua.isNoneOrNil(-1) {
+                guard let n = lua.toNumber(-1), n >= 1, n < 1e9 else { return lua.error(NgxStrings.badPoolSize) }
+                poolSize = Int(n)
+            }
+            lua.getField(optsIndex, "backlog")
+            if !lua.isNoneOrNil(-1) {
+                guard let n = lua.toNumber(-1) else { return lua.error(NgxStrings.badBacklog(0)) }
+                guard n >= 0 else { return lua.error(NgxStrings.badBacklog(Int(max(n, -1e9)))) }
+                backlog = Int(min(n, 1e9))
+            }
+            lua.pop(3)
+        default:
+            return lua.error(
+                "bad argument #\(optsIndex) to 'connect' (table expected, got \(lua.typeName(at: optsIndex)))"
+            )
+        }
+        return withTCP(lua, "connect", yielding: true) { t, s in
+            lua.setTop(0)
+            return connect(t, s, target, poolName: poolName, poolSize: poolSize, backlog: backlog, lua)
+        }
+    }
+
+    /// Where a script asked to connect, before name resolution.
+    enum ConnectTarget {
+        case host(String, UInt16)
+        case unix(String)
+    }
+
+    static func connect(
+        _ t: LuaThread,
+        _ s: TCPSocket,
+        _ target: ConnectTarget,
+        poolName: String?,
+        poolSize: Int?,
+        backlog: Int? = nil,
+        _ lua: Lua
+    ) -> Int32 {
+        s.close()
+        s.poolSize = poolSize
+        switch target {
+        case .unix(let path):
+            s.peer = "unix:" + path
+            s.poolKey = poolName ?? path
+        case .host(let host, let port):
+            s.peer = HostCache.peer(host, port)
+            s.poolKey = poolName ?? s.peer
+        }
+        if s.reuse() { return pushOne(lua) }  // a pooled connection: no address to parse, no lookup
+        if let backlog {
+            let size = poolSize ?? s.server.config.socketPoolSize
+            let pool = SocketPool.capped(s.poolKey, size: size, backlog: backlog)
+            if pool.total >= pool.size {
+                guard pool.waiters.count < backlog else { return pushFailure(lua, NgxStrings.tooManyWaiting) }
+                s.queuedTarget = target
+                s.queueDeadline = t.runtime.loop.now + s.connectTimeout
+                return ConnectQueueWait.start(t, s, pool, front: false)
+            }
+            pool.total += 1
+            s.slotPool = pool
+        }
+        return startConnect(t, s, target, lua)
+    }
+
+    /// Opens a new connection to `target` (after the pool had none idle), resolving a host name first.
+    static func startConnect(_ t: LuaThread, _ s: TCPSocket, _ target: ConnectTarget, _ lua: Lua) -> Int32 {
+        switch target {
+        case .unix(let path):
+            return finishConnect(t, s, .unix(path), lua)
+        case .host(let host, let port):
+            if let a = literalAddress(host) { return finishConnect(t, s, .ip(a, port), lua) }
+            return Resolver.connect(t, s, host: host, port: port, lua)
+        }
+    }
+
+    @inline(__always) static func pushOne(_ lua: Lua) -> Int32 {
+        lua.push(1)
+        return 1
+    }
+
+    /// An IP literal (`127.0.0.1`, `::1`, `[::1]`) or `localhost`.
+    static func literalAddress(_ host: String) -> IPAddress? {
+        if host == "localhost" { return IPAddress("127.0.0.1") }
+        if host.hasPrefix("["), host.hasSuffix("]") { return IPAddress(String(host.dropFirst().dropLast())) }
+        return IPAddress(host)
+    }
+
+    /// Connects to a resolved target: at once, by a wait, or with the failure.
+    static func finishConnect(_ t: LuaThread, _ s: TCPSocket, _ target: SocketTarget, _ lua: Lua) -> Int32 {
+        switch s.open(target, runtime: t.runtime) {
+        case .connected:
+            lua.push(1)
+            return 1
+        case .pending:
+            return ConnectWait.start(t, s)
+        case .failed(let e):
+            s.releaseSlot()
+            s.logError(NgxStrings.logConnectFailed(s.peer, e))
+            return pushFailure(lua, NgxStrings.socketError(e))
+        }
+    }
+}
