@@ -44,16 +44,13 @@ enum BuiltinModules {
           FFI_BAD_CONTEXT = -101, FFI_ERROR = -1, FFI_AGAIN = -2, FFI_BUSY = -3, FFI_DONE = -4,
           FFI_DECLINED = -5, FFI_ABORT = -6 }
         """,
+        "ngx.semaphore": NgxAPI.semaphoreModule,
     ]
 
     /// Built-in modules that come before `package.path`: lua-resty-core's own files (Debian's
-    /// `lua-resty-core` among them) need OpenResty's FFI symbols and cannot load in tcplua.
-    static let preloaded = ["resty.core", "resty.core.base"]
-
-    /// lua-resty-core's module names for APIs tcplua builds in (`ngx.semaphore`), preloaded for the same reason.
-    static let apiModules: [String: String] = [
-        "ngx.semaphore": NgxAPI.semaphoreModule
-    ]
+    /// `lua-resty-core` among them) need OpenResty's FFI symbols and cannot load in tcplua; tcplua's own
+    /// APIs under lua-resty-core's names (`ngx.semaphore`) must win over them.
+    static let preloaded = ["resty.core", "resty.core.base", "ngx.semaphore"]
 
     /// Appends a searcher to `package.loaders` that serves the built-in modules, and puts the `preloaded`
     /// ones in `package.preload`. Inside `LuaVM.protected`.
@@ -66,10 +63,6 @@ enum BuiltinModules {
             } else {
                 lua.pop()
             }
-        }
-        for (name, code) in apiModules.sorted(by: { $0.key < $1.key }) {
-            guard lua.load(code, chunkName: "=" + name) else { fatalError("\(name): \(lua.string(-1) ?? "?")") }
-            lua.setField(-2, name)
         }
         lua.pop(2)
         lua.getGlobal("package")

@@ -199,7 +199,7 @@ extension NgxAPI {
 
     // MARK: helpers
 
-    /// Runs `body` with the running thread and the TCP socket at argument 1, which must be its own.
+    /// Runs `body` with the running thread and the TCP socket at argument 1, which must be its session's.
     @inline(__always)
     static func withTCP(
         _ lua: Lua,
@@ -209,11 +209,24 @@ extension NgxAPI {
     )
         -> Int32
     {
+        withCosocket(lua, fn, TCPSocket.self, yielding: yielding, body)
+    }
+
+    /// Runs `body` with the running thread and the cosocket of type `S` at argument 1 (the method's `self`):
+    /// "bad argument" for anything else, "bad request" for another session's socket.
+    @inline(__always)
+    static func withCosocket<S: Cosocket>(
+        _ lua: Lua,
+        _ fn: String,
+        _ type: S.Type,
+        yielding: Bool,
+        _ body: (LuaThread, S) -> Int32
+    ) -> Int32 {
         withThread(lua, yielding: yielding) { t in
             guard let u = Cosocket.fromArg(lua) else { return lua.error(NgxStrings.socketArgs(fn)) }
             return u._withUnsafeGuaranteedRef { c in
-                guard c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
-                let s = unsafeDowncast(c, to: TCPSocket.self)
+                guard c.isTCP == (S.self == TCPSocket.self) else { return lua.error(NgxStrings.socketArgs(fn)) }
+                let s = unsafeDowncast(c, to: S.self)
                 guard s.owner === t.session else { return lua.error(NgxStrings.badRequest) }
                 return body(t, s)
             }

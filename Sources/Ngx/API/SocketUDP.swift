@@ -36,6 +36,7 @@ extension NgxAPI {
         mt.close = close
         """
 
+    /// Runs `body` with the running thread and the UDP socket at argument 1, which must be its session's.
     @inline(__always)
     static func withUDP(
         _ lua: Lua,
@@ -45,15 +46,7 @@ extension NgxAPI {
     )
         -> Int32
     {
-        withThread(lua, yielding: yielding) { t in
-            guard let u = Cosocket.fromArg(lua) else { return lua.error(NgxStrings.socketArgs(fn)) }
-            return u._withUnsafeGuaranteedRef { c in
-                guard !c.isTCP else { return lua.error(NgxStrings.socketArgs(fn)) }
-                let s = unsafeDowncast(c, to: UDPSocket.self)
-                guard s.owner === t.session else { return lua.error(NgxStrings.badRequest) }
-                return body(t, s)
-            }
-        }
+        withCosocket(lua, fn, UDPSocket.self, yielding: yielding, body)
     }
 
     static let udpNew: LuaFunction = { L in

@@ -60,13 +60,3 @@ extension Session {
         if let co = t.coroutine { extras?.lightThreads[co] = nil }
     }
 }
-
-extension Session {
-    /// The context in which an API that yields or needs the client is disabled here, if it is: `log_by_lua*`
-    /// (nothing may wait once the session is over), `ngx.timer` (no client).
-    func refusal(client: Bool) -> String? {
-        if stage == .log { return "log_by_lua*" }
-        if client && isTimer { return "ngx.timer" }
-        return nil
-    }
-}

@@ -19,11 +19,18 @@ final class Session: ConnectionOwner {
     /// A timer's context: no client connection (`API disabled in the context of ngx.timer`), no access log.
     let isTimer: Bool
     /// Which of the server's Lua phases runs: `preread_by_lua*`, then the content handler, then `log_by_lua*`.
-    private(set) var stage = Stage.content {
-        didSet { restricted = isTimer || stage == .log }
+    private(set) var stage = Stage.content
+    /// Some APIs are refused here (a timer, `log_by_lua*`): one test before `refusal` says which.
+    var restricted: Bool { isTimer || stage == .log }
+
+    /// The context in which an API that yields or needs the client is disabled here, if it is: `log_by_lua*`
+    /// (nothing may wait once the session is over), `ngx.timer` (no client).
+    func refusal(client: Bool) -> String? {
+        if stage == .log { return "log_by_lua*" }
+        if client && isTimer { return "ngx.timer" }
+        return nil
     }
-    /// Some APIs are refused here (a timer, `log_by_lua*`): one flag for the hot path to test (`refusal`).
-    private(set) var restricted: Bool
+
     /// The preread phase failed or called `ngx.exit()` with a code other than `ngx.OK`/`ngx.DECLINED`: the
     /// content handler does not run.
     var prereadDeclined = false
@@ -75,7 +82,6 @@ final class Session: ConnectionOwner {
         isTimer: Bool = false
     ) {
         self.isTimer = isTimer
-        restricted = isTimer
         self.envMeta = envMeta
         self.connection = connection
         connectionRef = Unmanaged.passUnretained(connection)
