@@ -116,3 +116,12 @@ int tl_protected(lua_State *L, tl_protected_fn fn, void *ctx) {
 static char tl_yield_sentinel_storage = 0;
 
 void tl_push_yield_sentinel(lua_State *L) { lua_pushlightuserdata(L, &tl_yield_sentinel_storage); }
+
+char tl_park_sentinel_storage = 0;
+
+void tl_push_park_sentinel(lua_State *L) { lua_pushlightuserdata(L, &tl_park_sentinel_storage); }
+
+int tl_yield_park(lua_State *L) {
+    lua_pushlightuserdata(L, &tl_park_sentinel_storage);
+    return lua_yield(L, 1);
+}

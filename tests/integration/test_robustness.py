@@ -91,3 +91,32 @@ def test_a_receive_where_it_cannot_yield_is_a_catchable_error_that_leaves_nothin
     assert c.recv_line() == "false attempt to yield across C-call boundary\n"
     c.send("xy")
     assert c.recv_line() == "got xy\n"
+
+
+def test_a_wait_next_request_where_it_cannot_yield_is_the_same_catchable_error(tcplua):
+    # the fast path's park yields from a C function: the words are the classic call's, without a position
+    s = tcplua(lua_server(
+        'local ok, err = pcall(string.gsub, "a", "a", function() return ngx.wait_next_request() end)\n'
+        'ngx.say(tostring(ok), " ", err) ngx.wait_next_request() local d = ngx.receive(2) ngx.say("got ", d)'))
+    c = s.connect()
+    assert c.recv_line() == "false attempt to yield across C-call boundary\n"
+    c.send("xy")
+    assert c.recv_line() == "got xy\n"
+
+
+def test_wait_next_request_parks_from_inside_user_coroutines(tcplua):
+    # the park's yield passes up through coroutine.resume and coroutine.wrap, then resumes where it was
+    s = tcplua(lua_server(
+        'local inner = coroutine.wrap(function()\n'
+        '  while true do ngx.wait_next_request() coroutine.yield(ngx.receive(1)) end end)\n'
+        'local co = coroutine.create(function()\n'
+        '  for i = 1, 3 do ngx.say("got ", inner(), " ", i) end return "done" end)\n'
+        'ngx.say("ready")\n'
+        'local ok, v = coroutine.resume(co) ngx.say(tostring(ok), " ", v, " ", coroutine.status(co))'))
+    c = s.connect()
+    assert c.recv_line() == "ready\n"
+    for i, b in enumerate(["a", "b", "c"], 1):
+        time.sleep(0.05)  # parked in between: each byte arrives while the thread waits
+        c.send(b)
+        assert c.recv_line() == f"got {b} {i}\n"
+    assert c.recv_line() == "true done dead\n"

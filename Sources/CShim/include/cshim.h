@@ -53,6 +53,17 @@ int tl_protected(lua_State *L, tl_protected_fn fn, void *ctx);
 /// "yield, then fetch the results" (never allocates).
 void tl_push_yield_sentinel(lua_State *L);
 
+/// `wait_next_request`'s plain park (a lua_CFunction the Lua layer calls once the FFI call found no next
+/// request): yields the park sentinel, which the thread's resume loop turns into the park (LuaThread.swift),
+/// so nothing is recorded before the yield is known to happen. Where the coroutine cannot yield it raises
+/// "attempt to yield across C-call boundary", as the classic API does (no position: a C function's error).
+int tl_yield_park(lua_State *L);
+extern char tl_park_sentinel_storage;
+/// Pushes the park sentinel (for the thread layer's `coroutine.resume`, which passes that yield up too).
+void tl_push_park_sentinel(lua_State *L);
+/// The coroutine `co` just yielded the park sentinel (never raises or allocates).
+static inline int tl_yielded_park(lua_State *co) { return lua_touserdata(co, 1) == (void *)&tl_park_sentinel_storage; }
+
 /// What the shared-dict fast path (`get`/`set`/`incr` through the FFI) hands back to its Lua layer, which
 /// declares the same struct with `ffi.cdef`.
 typedef struct {

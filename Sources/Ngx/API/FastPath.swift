@@ -36,18 +36,11 @@ enum FastPath {
         let n = min(total, c.input.readable)
         guard n <= Int(Int32.max) else { return -1 }
         out.pointee = UnsafeRawPointer(c.input.readPointer)
+        // Consumed now: the bytes stay where they are until the Lua layer's `ffi.string` copies them, right
+        // after this returns (nothing runs in between). The buffer, empty or not, is kept until the thread
+        // parks or the connection closes (`LuaThread.resume`, the waits): never released under the copy.
+        c.input.consume(n)
         return Int32(n)
-    }
-
-    /// Consumes `n` bytes that `receive` returned.
-    static let consume: @convention(c) (Int32) -> Void = { n in
-        guard let current = NgxRuntime.current else { return }
-        current._withUnsafeGuaranteedRef { t in
-            t.withConnection { c in
-                c.input.consume(Int(n))
-                c.releaseInputIfEmpty()
-            }
-        }
     }
 
     /// Room for `len` more bytes of output (`print`/`say` of strings and numbers): the address to copy them
@@ -67,23 +60,20 @@ enum FastPath {
         return p
     }
 
-    /// `wait_next_request()` up to the point where it may have to wait: the `NextRequestWait.Next` code, or
-    /// -1 with no running thread.
+    /// `wait_next_request()` up to the point where it may have to wait (`NextRequestWait.begin`): 0 when the
+    /// next request's bytes are there; 1 for a plain park (nothing buffered, an unrestricted session), which the
+    /// Lua layer yields (`tl_yield_park`) and the thread's resume loop records; 2 when the session ends here
+    /// and 3 for a park the classic path makes (the budget spent with the next bytes there, a timer or
+    /// `log_by_lua*`, whose classic call raises); -1 with no running thread.
     static let nextRequest: @convention(c) () -> Int32 = {
-        guard let current = NgxRuntime.current else { return -1 }
-        return current._withUnsafeGuaranteedRef { t in NextRequestWait.begin(t).rawValue }
-    }
-
-    /// The rest of `wait_next_request` after `begin` found `park`, when the Lua layer checked
-    /// `coroutine.isyieldable()`: records the suspension and returns 1; the Lua layer then yields (no value
-    /// pushed by Swift; the wait's results are none). -1 for the classic path, with nothing changed: the budget
-    /// spent with the next bytes there, a refused context, no running thread.
-    static let parkNext: @convention(c) () -> Int32 = {
         guard let current = NgxRuntime.current else { return -1 }
         return current._withUnsafeGuaranteedRef { t in
             t.withSession { s in
-                if s.restricted { return -1 }  // a timer, log_by_lua*: the classic call raises
-                return s.connectionRef._withUnsafeGuaranteedRef { c in NextRequestWait.parkFast(t, s, c) }
+                s.connectionRef._withUnsafeGuaranteedRef { c in
+                    let next = NextRequestWait.begin(t, s, c)
+                    if next != .park { return next.rawValue }
+                    return c.input.readable > 0 || s.restricted ? 3 : 1
+                }
             }
         }
     }
@@ -98,12 +88,10 @@ enum FastPath {
     static func push(_ lua: Lua) {
         let pointers: [UnsafeMutableRawPointer] = [
             unsafeBitCast(receive, to: UnsafeMutableRawPointer.self),
-            unsafeBitCast(consume, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(output, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(nextRequest, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(now, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(updateTime, to: UnsafeMutableRawPointer.self),
-            unsafeBitCast(parkNext, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictGet, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictSet, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(dictIncr, to: UnsafeMutableRawPointer.self),

@@ -169,7 +169,7 @@ enum NextRequestWait: Suspension {
         t.withSession { s in s.connectionRef._withUnsafeGuaranteedRef { c in begin(t, s, c) } }
     }
 
-    @inline(__always) private static func begin(_ t: LuaThread, _ s: Session, _ c: Connection) -> Next {
+    @inline(__always) static func begin(_ t: LuaThread, _ s: Session, _ c: Connection) -> Next {
         c.flush()
         s.endRequest()
         var progress = false
@@ -205,15 +205,17 @@ enum NextRequestWait: Suspension {
         }
     }
 
-    /// The FFI park (`FastPath.parkNext`): 1 when parked (the Lua layer yields; the results are none), -1
-    /// for the classic path (the budget spent with the next bytes there).
-    @inline(__always) static func parkFast(_ t: LuaThread, _ s: Session, _ c: Connection) -> Int32 {
-        if c.input.readable > 0 { return -1 }
-        c.releaseInputIfEmpty()
-        c.readerRef = Unmanaged.passUnretained(t)
-        if let ka = s.keepaliveTimeout { c.armRead(Int64(ka)) } else { c.cancelRead() }
+    /// The fast path's plain park, after its yield (`FastPath.nextRequest` returned 1: no bytes buffered, an
+    /// unrestricted session; the thread yielded the park sentinel and nothing ran since).
+    static func parkYielded(_ t: LuaThread) {
+        t.withSession { s in
+            s.connectionRef._withUnsafeGuaranteedRef { c in
+                c.releaseInputIfEmpty()
+                c.readerRef = Unmanaged.passUnretained(t)
+                if let ka = s.keepaliveTimeout { c.armRead(Int64(ka)) } else { c.cancelRead() }
+            }
+        }
         t.park(on: NextRequestWait.self)
-        return 1
     }
 
     static func ready(_ t: LuaThread) {

@@ -1,4 +1,5 @@
 import CLuaJIT
+import CShim
 import LuaKit
 
 /// The Lua layer over the Swift API, installed in every VM before any user code runs:
@@ -13,19 +14,16 @@ import LuaKit
 ///   as before.
 extension NgxAPI {
     static let prelude = """
-        local ngx, YIELD, results, yield, park_next, fast = ...
+        local ngx, YIELD, results, yield, park_next, park_yield, fast = ...
         local ffi = require "ffi"
         local type, tostring, select, floor = type, tostring, select, math.floor
         local ffi_string, ffi_copy, cast = ffi.string, ffi.copy, ffi.cast
         local C_receive = cast("int (*)(int, int, const char **)", fast[1])
-        local C_consume = cast("void (*)(int)", fast[2])
-        local C_output = cast("char *(*)(long)", fast[3])
-        local C_next = cast("int (*)(void)", fast[4])
-        local C_now = cast("double (*)(void)", fast[5])
-        local C_update_time = cast("void (*)(void)", fast[6])
-        local C_park = cast("int (*)(void)", fast[7])
+        local C_output = cast("char *(*)(long)", fast[2])
+        local C_next = cast("int (*)(void)", fast[3])
+        local C_now = cast("double (*)(void)", fast[4])
+        local C_update_time = cast("void (*)(void)", fast[5])
         local received = ffi.new("const char *[1]")
-        local isyieldable = coroutine.isyieldable
         local receive, print, say, wait_next_request, sleep, exit =
           ngx.receive, ngx.print, ngx.say, ngx.wait_next_request, ngx.sleep, ngx.exit
 
@@ -47,11 +45,7 @@ extension NgxAPI {
               if total >= 1 and total < 2147483648 and al >= 1 and al <= total then
                 n = C_receive(total, al, received)
               end
-              if n >= 0 then
-                local s = ffi_string(received[0], n)
-                C_consume(n)
-                return s
-              end
+              if n >= 0 then return ffi_string(received[0], n) end  -- consumed, still in the buffer
             end
           end
           return slow3(receive, ...)
@@ -95,14 +89,15 @@ extension NgxAPI {
           return slow3(say, ...)
         end
 
-        -- A plain park (no bytes there, the client still open) is recorded over the FFI and yielded here: the
-        -- suspension's results are none. Where the coroutine cannot yield, the classic path raises.
+        -- A plain park (no bytes there, the client still open) is a yield of the park sentinel, which the
+        -- thread's resume loop turns into the wait (its results are none); where the coroutine cannot yield,
+        -- park_yield raises what the classic path does. Everything else takes the classic path.
         local function park(r)
-          if r == 1 and isyieldable() and C_park() == 1 then
-            yield()
+          if r == 1 then
+            park_yield()
             return
           end
-          if r < 0 then r = wait_next_request() else r = park_next(r) end
+          if r < 0 then r = wait_next_request() else r = park_next(r == 3 and 1 or r) end
           if r == YIELD then yield() return results() end
         end
 
@@ -126,11 +121,11 @@ extension NgxAPI {
         if meta then
           ffi.cdef[[typedef struct { double number; const char *bytes; int32_t len; uint32_t flags;
                                      int32_t forcible; int32_t error; } tl_dict_result;]]
-          local D_get = cast("int (*)(void *, const char *, int, tl_dict_result *)", fast[8])
+          local D_get = cast("int (*)(void *, const char *, int, tl_dict_result *)", fast[6])
           local D_set = cast("int (*)(void *, const char *, int, int, const char *, int, double, double, double, "
-            .. "int, tl_dict_result *)", fast[9])
-          local D_ttl = cast("int (*)(void *, const char *, int, tl_dict_result *)", fast[11])
-          local D_incr = cast("int (*)(void *, const char *, int, double, int, double, tl_dict_result *)", fast[10])
+            .. "int, tl_dict_result *)", fast[7])
+          local D_ttl = cast("int (*)(void *, const char *, int, tl_dict_result *)", fast[9])
+          local D_incr = cast("int (*)(void *, const char *, int, double, int, double, tl_dict_result *)", fast[8])
           local res = ffi.new("tl_dict_result")
           local ERR = { "exists", "not found", "no memory", "not a number", "value not a list" }
           local methods = meta.__index
@@ -234,9 +229,9 @@ extension NgxAPI {
         -- option, a match error, odd arguments) takes the classic function.
         local re = ngx.re
         if re then
-          local R_compile = cast("void *(*)(const char *, int, const char *, int)", fast[12])
-          local R_exec = cast("int (*)(void *, int, int, const char *, int, int)", fast[13])
-          local offsets = cast("int32_t *", fast[14])
+          local R_compile = cast("void *(*)(const char *, int, const char *, int)", fast[10])
+          local R_exec = cast("int (*)(void *, int, int, const char *, int, int)", fast[11])
+          local offsets = cast("int32_t *", fast[12])
           local match, sub, next, rawset, new_tab = re.match, string.sub, next, rawset, require "table.new"
           local compiled, kept = {}, 0  -- [opts][regex] = { code, pairs, mode } or false (the classic path)
           local function lookup(regex, opts)
@@ -306,8 +301,9 @@ extension NgxAPI {
     static func installPrelude(_ lua: Lua) {
         runLayer(lua, prelude, chunkName: "=ngx") {
             lua.push(ngxParkNextRequest)
+            lua_pushcclosure(lua.L, tl_yield_park, 0)
             FastPath.push(lua)
-            return 2
+            return 3
         }
     }
 

@@ -1,4 +1,5 @@
 import CLuaJIT
+import CShim
 import LuaKit
 
 /// Light threads, as OpenResty's `ngx.thread`:
@@ -23,12 +24,13 @@ extension NgxAPI {
         lua.setField(-2, "thread")
         runLayer(lua, threadLayer, chunkName: "=ngx.thread") {
             for f in [threadSpawn, threadWait, threadKill, threadStatus] { lua.push(f) }
-            return 4
+            tl_push_park_sentinel(lua.L)
+            return 5
         }
     }
 
     static let threadLayer = """
-        local ngx, YIELD, results, yield, spawn, wait, kill, status = ...
+        local ngx, YIELD, results, yield, spawn, wait, kill, status, PARK = ...
         local co_create, co_status, select, unpack, type = coroutine.create, coroutine.status, select, unpack, type
         local thread = ngx.thread
         thread.spawn = function(fn, ...)
@@ -53,12 +55,13 @@ extension NgxAPI {
         thread.wait = function(...) return pass(wait(...)) end
         thread.kill = kill
         -- User coroutines cooperate with the yielding APIs, as OpenResty's do: an API called inside one parks the
-        -- whole thread and yields YIELD; each coroutine.resume on the way passes that yield up to the server,
-        -- and, once the thread is woken, resumes the coroutine it came from, which then fetches its results.
+        -- whole thread and yields YIELD (or PARK, wait_next_request's plain park); each coroutine.resume on the
+        -- way passes that yield up to the server, and, once the thread is woken, resumes the coroutine it came
+        -- from, which then fetches its results.
         local co_resume, co_yield, error = coroutine.resume, coroutine.yield, error
         local function relay(co, ok, ...)
-          if ok and (...) == YIELD and co_status(co) == "suspended" then
-            co_yield(YIELD)
+          if ok and ((...) == YIELD or (...) == PARK) and co_status(co) == "suspended" then
+            co_yield(...)
             return relay(co, co_resume(co))
           end
           return ok, ...

@@ -247,13 +247,19 @@ final class LuaThread: Timer {
             NgxRuntime.current = previous
             switch status {
             case LUA_YIELD:
+                let parks = tl_yielded_park(co) != 0
                 lua_settop(co, 0)
+                // wait_next_request's plain park (Prelude.swift): the output went out in `begin`, nothing ran since.
+                if parks { return NextRequestWait.parkYielded(self) }
                 if exiting { return withSession { $0.exit(from: self) } }
                 if phase != .parked {  // a bare coroutine.yield(): run again on the next iteration
                     park(on: PostedWait.self)
                     loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: 0) }
                 }
-                withConnection { $0.flush() }  // what it printed goes out now
+                withConnection { c in  // what it printed goes out now; an empty input buffer goes back
+                    c.flush()
+                    c.releaseInputIfEmpty()
+                }
                 guard suspension == SpawnWait.self, let child else { return }
                 child.resume()
                 guard !ended, phase == .parked, suspension == SpawnWait.self else { return }
