@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -27,16 +28,12 @@ int tl_epoll_add(int epfd, int fd, uint32_t events, uint64_t data) { return ctl(
 int tl_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data) { return ctl(epfd, EPOLL_CTL_MOD, fd, events, data); }
 int tl_epoll_del(int epfd, int fd) { return ctl(epfd, EPOLL_CTL_DEL, fd, 0, 0); }
 
-int tl_epoll_wait(int epfd, tl_event *out, int max, int timeout_ms) {
-    struct epoll_event evs[256];
-    if (max > 256) max = 256;
-    int n = epoll_wait(epfd, evs, max, timeout_ms);
-    for (int i = 0; i < n; i++) {
-        out[i].events = evs[i].events;
-        out[i].data = evs[i].data.u64;
-    }
-    return n;
+int tl_epoll_wait(int epfd, void *events, int max, int timeout_ms) {
+    return epoll_wait(epfd, (struct epoll_event *)events, max, timeout_ms);
 }
+
+int tl_epoll_event_size(void) { return (int)sizeof(struct epoll_event); }
+int tl_epoll_event_data_offset(void) { return (int)offsetof(struct epoll_event, data); }
 
 int tl_signalfd(const int *signals, int n) {
     sigset_t set;

@@ -119,6 +119,11 @@ void tl_push_yield_sentinel(lua_State *L) { lua_pushlightuserdata(L, &tl_yield_s
 
 char tl_park_sentinel_storage = 0;
 
+tl_buffer *tl_current_input = NULL;
+int32_t tl_receive_budget = 0;
+void *tl_current_input_address(void) { return &tl_current_input; }
+void *tl_receive_budget_address(void) { return &tl_receive_budget; }
+
 void tl_push_park_sentinel(lua_State *L) { lua_pushlightuserdata(L, &tl_park_sentinel_storage); }
 
 int tl_yield_park(lua_State *L) {

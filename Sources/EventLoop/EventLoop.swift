@@ -41,13 +41,13 @@ public final class EventLoop {
     /// Timers found due in one pass; fired after the pass, so one re-armed for "now" waits for the next
     /// iteration (an `ngx.sleep(0)` loop must not starve epoll).
     private var due: [Timer] = []
-    /// epoll_wait's result array (plain memory: no uniqueness check per iteration).
-    private let events: UnsafeMutablePointer<tl_event> = {
-        let p = UnsafeMutablePointer<tl_event>.allocate(capacity: EventLoop.maxEvents)
-        p.initialize(repeating: tl_event(), count: EventLoop.maxEvents)
-        return p
-    }()
+    /// epoll_wait's result array, `struct epoll_event` as the kernel writes it (packed on x86-64: 12 bytes,
+    /// the events then the 64-bit data), read in place (plain memory: no uniqueness check per iteration).
+    private let events: UnsafeMutableRawPointer
     private static let maxEvents = 256
+    /// `sizeof(struct epoll_event)` and the offset of its data (12 and 4 on x86-64).
+    private let eventStride = Int(tl_epoll_event_size())
+    private let eventDataOffset = Int(tl_epoll_event_data_offset())
     public var clock = CachedClock()
     public private(set) var isRunning = false
 
@@ -55,6 +55,7 @@ public final class EventLoop {
         let fd = tl_epoll_create()
         guard fd >= 0 else { throw SysError("epoll_create1") }
         epfd = fd
+        events = UnsafeMutableRawPointer.allocate(byteCount: EventLoop.maxEvents * eventStride, alignment: 8)
     }
 
     deinit {
@@ -151,25 +152,26 @@ public final class EventLoop {
     /// One iteration: wait for readiness or the next deadline, dispatch, then fire due timers.
     public func runOnce(maxWaitMs: Int32 = -1) {
         var timeout: Int32 = maxWaitMs
-        if let t = timers.first {
-            let d = max(0, t.heapDeadline - clock.monotonicMs)
+        let next = timers.nextDeadline
+        if next != Int64.max {
+            let d = max(0, next - clock.monotonicMs)
             let capped = Int32(min(d, Int64(Int32.max)))
             timeout = timeout < 0 ? capped : min(timeout, capped)
         }
-        let n = tl_epoll_wait(epfd, events, Int32(EventLoop.maxEvents), timeout)
-        clock.update()
-        if n > 0 {
-            for i in 0..<Int(n) {
-                let ev = events[i]
-                let fd = Int(ev.data & 0xffff_ffff)
-                if fd < handlers.count, generations[fd] == UInt32(truncatingIfNeeded: ev.data >> 32),
-                    let h = handlers[fd]
-                {
-                    h._withUnsafeGuaranteedRef { $0.handleEvent(ev.events) }
-                }
+        let n = Int(tl_epoll_wait(epfd, events, Int32(EventLoop.maxEvents), timeout))
+        clock.tick()
+        var i = 0
+        while i < n {
+            let e = events + i &* eventStride
+            let bits = e.loadUnaligned(as: UInt32.self)
+            let data = e.loadUnaligned(fromByteOffset: eventDataOffset, as: UInt64.self)
+            let fd = Int(data & 0xffff_ffff)
+            if fd < handlers.count, generations[fd] == UInt32(truncatingIfNeeded: data >> 32), let h = handlers[fd] {
+                h._withUnsafeGuaranteedRef { $0.handleEvent(bits) }
             }
+            i += 1
         }
-        fireTimers()
+        if timers.nextDeadline <= clock.monotonicMs { fireTimers() }
         if !released.isEmpty {
             for h in released { h.release() }
             released.removeAll(keepingCapacity: true)

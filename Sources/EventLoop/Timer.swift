@@ -37,6 +37,9 @@ public final class ActionTimer: Timer {
 /// Chosen over a lazily-cancelled heap so memory stays bounded under connection churn.
 struct TimerHeap {
     private(set) var items: [Timer] = []
+    /// The first timer's `heapDeadline`, `Int64.max` when empty: the loop's check per iteration, without
+    /// touching a timer.
+    private(set) var nextDeadline = Int64.max
 
     var first: Timer? { items.isEmpty ? nil : items[0] }
     var count: Int { items.count }
@@ -45,6 +48,7 @@ struct TimerHeap {
         t.heapIndex = Int32(items.count)
         items.append(t)
         siftUp(items.count - 1)
+        nextDeadline = items[0].heapDeadline
     }
 
     mutating func remove(_ t: Timer) {
@@ -61,6 +65,7 @@ struct TimerHeap {
             siftDown(i)
             siftUp(i)
         }
+        nextDeadline = items.isEmpty ? Int64.max : items[0].heapDeadline
     }
 
     private mutating func siftUp(_ start: Int) {

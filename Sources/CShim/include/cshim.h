@@ -64,6 +64,24 @@ void tl_push_park_sentinel(lua_State *L);
 /// The coroutine `co` just yielded the park sentinel (never raises or allocates).
 static inline int tl_yielded_park(lua_State *co) { return lua_touserdata(co, 1) == (void *)&tl_park_sentinel_storage; }
 
+/// A `ByteBuffer` as C sees it (EventLoop/ByteBuffer.swift: the same fields in the same order; the Lua layer
+/// declares it too). `NgxThreadTests` checks the layout.
+typedef struct { const char *base; uint32_t cap, rd, wr; } tl_buffer;
+/// The running thread's client input buffer (its session connection's `input`), or NULL: the Lua layer takes
+/// buffered bytes from it without a call. Set and restored around each resume (LuaThread.swift).
+extern tl_buffer *tl_current_input;
+/// Receives satisfied at once left to the running thread before it yields the worker (reset at each resume).
+extern int32_t tl_receive_budget;
+/// Their addresses, for the Lua layer.
+void *tl_current_input_address(void);
+void *tl_receive_budget_address(void);
+/// Swift reaches them through these (inlined; a C global is shared mutable state to Swift 6).
+static inline tl_buffer *tl_get_current_input(void) { return tl_current_input; }
+static inline void tl_set_current_input(tl_buffer *b) { tl_current_input = b; }
+static inline void tl_reset_receive_budget(int32_t n) { tl_receive_budget = n; }
+/// Counts one receive satisfied at once: whether the budget is spent.
+static inline int tl_spend_receive_budget(void) { return --tl_receive_budget <= 0; }
+
 /// What the shared-dict fast path (`get`/`set`/`incr` through the FFI) hands back to its Lua layer, which
 /// declares the same struct with `ffi.cdef`.
 typedef struct {
@@ -77,8 +95,6 @@ typedef struct {
 
 // ---- Linux ----------------------------------------------------------------------------------------
 
-/// An epoll event with the fields unpacked (struct epoll_event is packed on x86-64).
-typedef struct { uint32_t events; uint64_t data; } tl_event;
 
 enum {
     TL_EPOLLIN = 0x001, TL_EPOLLOUT = 0x004, TL_EPOLLERR = 0x008, TL_EPOLLHUP = 0x010,
@@ -89,8 +105,11 @@ int tl_epoll_create(void);
 int tl_epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
 int tl_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data);
 int tl_epoll_del(int epfd, int fd);
-/// Waits up to `timeout_ms`; fills `out` with up to `max` events; returns the count or -1 (errno).
-int tl_epoll_wait(int epfd, tl_event *out, int max, int timeout_ms);
+/// Waits up to `timeout_ms`; fills `events` with up to `max` `struct epoll_event`s (packed on x86-64: the
+/// 32-bit events at 0, the 64-bit data at 4, `tl_epoll_event_size()` apart); returns the count or -1 (errno).
+int tl_epoll_wait(int epfd, void *events, int max, int timeout_ms);
+int tl_epoll_event_size(void);
+int tl_epoll_event_data_offset(void);
 
 /// Blocks `signals` (n of them) for the calling thread and returns a non-blocking signalfd for them.
 int tl_signalfd(const int *signals, int n);

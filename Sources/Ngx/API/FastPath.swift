@@ -1,3 +1,4 @@
+import CShim
 import EventLoop
 import LuaKit
 
@@ -18,8 +19,7 @@ enum FastPath {
         out in
         guard let current = NgxRuntime.current, atLeast >= 1, atLeast <= total else { return -1 }
         return current._withUnsafeGuaranteedRef { t in
-            t.receiveBudget += 1
-            if t.receiveBudget >= LuaThread.receiveBudgetLimit { return -1 }
+            if tl_spend_receive_budget() != 0 { return -1 }
             return t.withConnection { c in receive(c, total: Int(total), atLeast: Int(atLeast), out) }
         }
     }
@@ -99,6 +99,8 @@ enum FastPath {
             unsafeBitCast(reCompile, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(reExec, to: UnsafeMutableRawPointer.self),
             UnsafeMutableRawPointer(reOffsets),
+            tl_current_input_address(),
+            tl_receive_budget_address(),
         ]
         lua.newTable()
         for (i, p) in pointers.enumerated() {

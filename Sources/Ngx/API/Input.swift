@@ -1,3 +1,4 @@
+import CShim
 import LuaKit
 
 /// `data, err, partial = ngx.receive(total, at_least)`: returns as soon as at least `at_least` bytes
@@ -53,8 +54,7 @@ enum ReceiveWait: Suspension {
         var progress = false
         switch c.fill(want: atLeast, progress: &progress) {
         case .ready:
-            t.receiveBudget += 1
-            if t.receiveBudget >= LuaThread.receiveBudgetLimit {  // a handler that only ever finds bytes waiting
+            if tl_spend_receive_budget() != 0 {  // a handler that only ever finds bytes waiting
                 t.waitA = total
                 t.waitB = atLeast
                 t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: 0) }

@@ -24,6 +24,9 @@ extension NgxAPI {
         local C_now = cast("double (*)(void)", fast[4])
         local C_update_time = cast("void (*)(void)", fast[5])
         local received = ffi.new("const char *[1]")
+        ffi.cdef[[typedef struct { const char *base; uint32_t cap, rd, wr; } tl_buffer;]]
+        local input = cast("tl_buffer **", fast[13])
+        local rbudget = cast("int32_t *", fast[14])
         local receive, print, say, wait_next_request, sleep, exit =
           ngx.receive, ngx.print, ngx.say, ngx.wait_next_request, ngx.sleep, ngx.exit
 
@@ -41,11 +44,25 @@ extension NgxAPI {
             local tal = type(at_least)
             if tal == "number" or tal == "nil" then
               local al = at_least or total
-              local n = -1
               if total >= 1 and total < 2147483648 and al >= 1 and al <= total then
-                n = C_receive(total, al, received)
+                -- Bytes already buffered are taken straight from the connection's input (no call); counts are
+                -- truncated as the classic path's Int(Double) does.
+                local b, bud = input[0], rbudget[0] - 1
+                if b ~= nil and bud > 0 then
+                  local rd = b.rd
+                  local avail = b.wr - rd
+                  if avail >= floor(al) then
+                    rbudget[0] = bud
+                    local t = floor(total)
+                    local n = avail < t and avail or t
+                    local s = ffi_string(b.base + rd, n)
+                    if n == avail then b.rd = 0 b.wr = 0 else b.rd = rd + n end
+                    return s
+                  end
+                end
+                local n = C_receive(total, al, received)  -- reads, or declines
+                if n >= 0 then return ffi_string(received[0], n) end  -- consumed, still in the buffer
               end
-              if n >= 0 then return ffi_string(received[0], n) end  -- consumed, still in the buffer
             end
           end
           return slow3(receive, ...)

@@ -1,3 +1,4 @@
+import CShim
 import EventLoop
 import Glibc
 
@@ -17,7 +18,9 @@ extension Connection {
     /// receive asks for actually arrive: a client that floods is held back by TCP, and a huge length prefix
     /// commits no memory until its bytes come. A buffer that cannot grow ends the receive: "out of memory".
     @inline(__always) func fill(want: Int, progress: inout Bool) -> FillResult {
-        input.readable >= want ? .ready : fillReading(want: want, progress: &progress)
+        if input.readable >= want { return .ready }
+        if !readable && !eof && !closed { return .wait }  // nothing to read yet: no call
+        return fillReading(want: want, progress: &progress)
     }
 
     /// `fill` when the bytes are not all buffered yet.
@@ -48,6 +51,13 @@ extension Connection {
             }
         }
         return .ready
+    }
+
+    /// Where `input` is stored in this object (its storage: a final class's stored property is accessed in
+    /// place), as the `tl_buffer` the Lua layer reads buffered bytes from (`tl_current_input`). Valid while the
+    /// connection lives; `NgxThreadTests` checks that writes through it are `input`'s.
+    var inputAddress: UnsafeMutablePointer<tl_buffer> {
+        withUnsafeMutablePointer(to: &input) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: tl_buffer.self) }
     }
 
     /// Returns the input buffer to the pool once it holds nothing.

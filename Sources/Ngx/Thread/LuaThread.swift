@@ -76,8 +76,7 @@ final class LuaThread: Timer {
     /// yields the worker and runs again on the next iteration, so one pipelining client cannot starve others.
     var budget: Int32 = 0
     static let budgetLimit: Int32 = 32
-    var receiveBudget: Int32 = 0
-    /// The same for receives satisfied at once (several per request).
+    /// The same for receives satisfied at once (several per request), counted down in `tl_receive_budget`.
     static let receiveBudgetLimit: Int32 = 256
 
     /// The coroutine whose API call is running (the thread's own, or a user coroutine inside it): where the
@@ -239,12 +238,15 @@ final class LuaThread: Timer {
         var nargs = arguments
         while let co, !ended {
             let previous = NgxRuntime.current
+            let previousInput = tl_get_current_input()
             NgxRuntime.current = Unmanaged.passUnretained(self)
+            tl_set_current_input(withConnection { c in c.sendLimit == 0 ? nil : c.inputAddress })  // 0: log_by_lua*
+            tl_reset_receive_budget(LuaThread.receiveBudgetLimit)
             budget = 0
-            receiveBudget = 0
             let status = lua_resume(co, nargs)
             nargs = 0
             NgxRuntime.current = previous
+            tl_set_current_input(previousInput)
             switch status {
             case LUA_YIELD:
                 let parks = tl_yielded_park(co) != 0
