@@ -138,6 +138,8 @@ public final class EventLoop {
     }
 
     public var armedTimers: Int { timers.count }
+    /// When the first armed timer is due (`Int64.max` with none).
+    public var nextTimerDeadline: Int64 { timers.nextDeadline }
 
     // MARK: running
 

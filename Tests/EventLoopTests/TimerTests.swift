@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 @testable import EventLoop
@@ -82,5 +83,43 @@ import Testing
         loop.arm(b, afterMs: 6)
         loop.advance(byMs: 10)
         #expect(fired == ["a"])
+    }
+}
+
+/// The loop's clock: the per-iteration tick reads the monotonic clock and derives the wall clock from it.
+@Suite struct ClockTests {
+    static func realtimeMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    @Test func theTickKeepsTheWallClockWithinAFewMillisecondsOfTheSystems() {
+        var clock = CachedClock()
+        for _ in 0..<3 {
+            clock.tick()
+            #expect(abs(clock.wallMs - ClockTests.realtimeMs()) < 50)
+            usleep(20_000)
+        }
+        let before = clock.monotonicMs
+        usleep(20_000)
+        clock.tick()
+        #expect(clock.monotonicMs >= before + 19)
+        clock.update()
+        #expect(abs(clock.wallMs - ClockTests.realtimeMs()) < 50)
+    }
+
+    @Test func theHeapsNextDeadlineFollowsInsertAndRemove() throws {
+        let loop = try EventLoop()
+        loop.clock.isManual = true
+        let a = ActionTimer {}
+        let b = ActionTimer {}
+        loop.arm(a, afterMs: 30)
+        loop.arm(b, afterMs: 10)
+        #expect(loop.nextTimerDeadline == loop.now + 10)
+        loop.cancel(b)
+        #expect(loop.nextTimerDeadline == loop.now + 30)
+        loop.cancel(a)
+        #expect(loop.nextTimerDeadline == Int64.max)
     }
 }

@@ -65,7 +65,7 @@ void tl_push_park_sentinel(lua_State *L);
 static inline int tl_yielded_park(lua_State *co) { return lua_touserdata(co, 1) == (void *)&tl_park_sentinel_storage; }
 
 /// A `ByteBuffer` as C sees it (EventLoop/ByteBuffer.swift: the same fields in the same order; the Lua layer
-/// declares it too). `NgxThreadTests` checks the layout.
+/// declares it too). `FastPathLayoutTests` checks the layout.
 typedef struct { const char *base; uint32_t cap, rd, wr; } tl_buffer;
 /// The running thread's client input buffer (its session connection's `input`), or NULL: the Lua layer takes
 /// buffered bytes from it without a call. Set and restored around each resume (LuaThread.swift).

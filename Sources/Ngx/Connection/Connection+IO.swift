@@ -55,7 +55,7 @@ extension Connection {
 
     /// Where `input` is stored in this object (its storage: a final class's stored property is accessed in
     /// place), as the `tl_buffer` the Lua layer reads buffered bytes from (`tl_current_input`). Valid while the
-    /// connection lives; `NgxThreadTests` checks that writes through it are `input`'s.
+    /// connection lives; `FastPathLayoutTests` checks that writes through it are `input`'s.
     var inputAddress: UnsafeMutablePointer<tl_buffer> {
         withUnsafeMutablePointer(to: &input) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: tl_buffer.self) }
     }
