@@ -117,17 +117,17 @@ public struct BufferPool {
     @inlinable public mutating func take() -> ByteBuffer {
         guard let p = head else { return ByteBuffer(capacity: chunkSize) }
         head = p.load(as: UnsafeMutableRawPointer?.self)
-        count -= 1
+        count &-= 1
         return ByteBuffer(adopting: p, capacity: chunkSize)
     }
 
     /// Takes back a buffer; standard-size ones are kept for reuse (up to `maxFree`), others freed.
     @inlinable public mutating func give(_ b: inout ByteBuffer) {
         guard let p = b.base else { return }
-        if b.capacity == chunkSize && count < maxFree {
+        if b.capacity32 == UInt32(truncatingIfNeeded: chunkSize) && count < maxFree {
             p.storeBytes(of: head, as: UnsafeMutableRawPointer?.self)
             head = p
-            count += 1
+            count &+= 1
             b = ByteBuffer()
         } else {
             b.release()

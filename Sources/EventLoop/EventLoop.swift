@@ -124,17 +124,19 @@ public final class EventLoop {
     }
 
     /// Cancels `timer` and takes it off the heap (it is no longer referenced by the loop).
-    public func cancel(_ timer: Timer) {
-        if timer.heapIndex >= 0 { timers.remove(timer) }
+    @inlinable public func cancel(_ timer: Timer) {
+        if timer.heapIndex >= 0 { removeFromHeap(timer) }
         timer.isDue = false
     }
+
+    @usableFromInline func removeFromHeap(_ timer: Timer) { timers.remove(timer) }
 
     /// Cancels `timer` lazily: it stays in the heap (referenced by the loop) until its place there passes or
     /// it is armed again, which then costs no heap operation. For a timer its owner re-arms soon (a
     /// connection's read side between requests); `cancel` before the owner goes away.
-    public func disarm(_ timer: Timer) {
+    @inlinable public func disarm(_ timer: Timer) {
         timer.isDue = false
-        if timer.heapIndex >= 0 { timer.deadline = Timer.disarmed }
+        if timer.heapIndex >= 0 { timer.disarmInHeap() }
     }
 
     public var armedTimers: Int { timers.count }

@@ -9,15 +9,17 @@ open class Timer {
     /// touches the heap once per timeout, not per request.
     var heapDeadline: Int64 = 0
     /// Position in the heap, -1 when not in it.
-    var heapIndex: Int32 = -1
+    @usableFromInline var heapIndex: Int32 = -1
     /// Taken off the heap as due and about to fire (cancelling or re-arming clears it).
-    var isDue = false
+    @usableFromInline var isDue = false
     public init() {}
 
     /// Called on the loop when the deadline passes.
     open func fire() {}
 
     public var isArmed: Bool { heapIndex >= 0 && deadline != Timer.disarmed }
+
+    @usableFromInline func disarmInHeap() { deadline = Timer.disarmed }
 
     /// The `deadline` of a timer disarmed lazily (still in the heap, dropped when its place there passes).
     static let disarmed = Int64.max
