@@ -72,7 +72,7 @@ extension Connection {
     }
 
     /// Writes what is buffered, as much as the socket takes; called when the thread yields or ends.
-    func flush() {
+    @inline(__always) func flush() {
         guard output.readable > 0 else { return }
         if outputClosed || closed {
             pool.pointee.give(&output)

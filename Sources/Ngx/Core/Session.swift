@@ -227,7 +227,7 @@ final class Session: ConnectionOwner {
     }
 
     /// Ends the light session: writes its access-log line and resets the per-request counters.
-    func endRequest() {
+    @inline(__always) func endRequest() {
         if let log = accessLogRef { log._withUnsafeGuaranteedRef { $0.write(session: self) } }
         requests += 1
         requestStartMs = nowWallMs

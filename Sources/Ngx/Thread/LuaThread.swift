@@ -204,7 +204,7 @@ final class LuaThread: Timer {
 
     /// Ends the wait and resumes the coroutine; its wrapper then fetches the results. From inside another
     /// running thread the resume is posted to the next iteration instead of nesting.
-    func wake() {
+    @inline(__always) func wake() {
         guard phase == .parked, !ended else { return }
         if NgxRuntime.current != nil {
             phase = .wakePosted
@@ -224,7 +224,7 @@ final class LuaThread: Timer {
     /// Its coroutine (nil once released).
     var coroutine: OpaquePointer? { co }
 
-    private func resumeWoken() {
+    @inline(__always) private func resumeWoken() {
         phase = .running
         resultsPending = true
         resume()
