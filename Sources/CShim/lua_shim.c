@@ -126,7 +126,14 @@ void *tl_receive_budget_address(void) { return &tl_receive_budget; }
 
 void tl_push_park_sentinel(lua_State *L) { lua_pushlightuserdata(L, &tl_park_sentinel_storage); }
 
+lua_State *tl_running_coroutine = NULL;
+int tl_park_yielded = 0;
+
 int tl_yield_park(lua_State *L) {
-    lua_pushlightuserdata(L, &tl_park_sentinel_storage);
-    return lua_yield(L, 1);
+    if (L == tl_running_coroutine && lua_isyieldable(L)) {  // straight to the resume loop: a flag, no value
+        tl_park_yielded = 1;
+        return lua_yield(L, 0);
+    }
+    lua_pushlightuserdata(L, &tl_park_sentinel_storage);  // through the thread layer's coroutine.resume
+    return lua_yield(L, 1);  // raises where L cannot yield
 }

@@ -59,6 +59,19 @@ void tl_push_yield_sentinel(lua_State *L);
 /// "attempt to yield across C-call boundary", as the classic API does (no position: a C function's error).
 int tl_yield_park(lua_State *L);
 extern char tl_park_sentinel_storage;
+/// The coroutine of the thread being resumed (set and restored around each resume): a park yielded from it
+/// (yieldable) sets `tl_park_yielded` and yields nothing; from a user coroutine inside, it yields the
+/// sentinel, which the thread layer passes up.
+extern lua_State *tl_running_coroutine;
+extern int tl_park_yielded;
+static inline lua_State *tl_get_running_coroutine(void) { return tl_running_coroutine; }
+static inline void tl_set_running_coroutine(lua_State *co) { tl_running_coroutine = co; }
+/// Whether the yield that just returned was a park from the thread's own coroutine (and clears it).
+static inline int tl_take_park_yielded(void) {
+    int r = tl_park_yielded;
+    tl_park_yielded = 0;
+    return r;
+}
 /// Pushes the park sentinel (for the thread layer's `coroutine.resume`, which passes that yield up too).
 void tl_push_park_sentinel(lua_State *L);
 /// The coroutine `co` just yielded the park sentinel (never raises or allocates).

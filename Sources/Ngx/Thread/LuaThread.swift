@@ -239,6 +239,8 @@ final class LuaThread: Timer {
         while let co, !ended {
             let previous = NgxRuntime.current
             let previousInput = tl_get_current_input()
+            let previousCoroutine = tl_get_running_coroutine()
+            tl_set_running_coroutine(co)
             NgxRuntime.current = Unmanaged.passUnretained(self)
             tl_set_current_input(withConnection { c in c.sendLimit == 0 ? nil : c.inputAddress })  // 0: log_by_lua*
             tl_reset_receive_budget(LuaThread.receiveBudgetLimit)
@@ -247,11 +249,14 @@ final class LuaThread: Timer {
             nargs = 0
             NgxRuntime.current = previous
             tl_set_current_input(previousInput)
+            tl_set_running_coroutine(previousCoroutine)
             switch status {
             case LUA_YIELD:
+                // wait_next_request's plain park (Prelude.swift): the output went out in `begin`, nothing ran
+                // since. From the thread's own coroutine it yields nothing; from a user coroutine, the sentinel.
+                if tl_take_park_yielded() != 0 { return NextRequestWait.parkYielded(self) }
                 let parks = tl_yielded_park(co) != 0
                 lua_settop(co, 0)
-                // wait_next_request's plain park (Prelude.swift): the output went out in `begin`, nothing ran since.
                 if parks { return NextRequestWait.parkYielded(self) }
                 if exiting { return withSession { $0.exit(from: self) } }
                 if phase != .parked {  // a bare coroutine.yield(): run again on the next iteration
