@@ -46,10 +46,7 @@ enum FastPath {
     /// Room for `len` more bytes of output (`print`/`say` of strings and numbers): the address to copy them
     /// to, or nil to take the classic path (no running thread, the connection closed, or the output would
     /// reach the limit at which `print` waits).
-    static let output: @convention(c) (Int) -> UnsafeMutableRawPointer? = { len in
-        guard let current = NgxRuntime.current else { return nil }
-        return current._withUnsafeGuaranteedRef { t in t.withConnection { c in output(c, len) } }
-    }
+    static let output: @convention(c) (Int) -> UnsafeMutableRawPointer? = fastOutput
 
     @inline(__always) static func output(_ c: Connection, _ len: Int) -> UnsafeMutableRawPointer? {
         if c.outputClosed || c.closed || c.eofSent || c.output.readable + len >= c.sendLimit { return nil }
@@ -65,18 +62,7 @@ enum FastPath {
     /// Lua layer yields (`tl_yield_park`) and the thread's resume loop records; 2 when the session ends here
     /// and 3 for a park the classic path makes (the budget spent with the next bytes there, a timer or
     /// `log_by_lua*`, whose classic call raises); -1 with no running thread.
-    static let nextRequest: @convention(c) () -> Int32 = {
-        guard let current = NgxRuntime.current else { return -1 }
-        return current._withUnsafeGuaranteedRef { t in
-            t.withSession { s in
-                s.connectionRef._withUnsafeGuaranteedRef { c in
-                    let next = NextRequestWait.begin(t, s, c)
-                    if next != .park { return next.rawValue }
-                    return c.input.readable > 0 || s.restricted ? 3 : 1
-                }
-            }
-        }
-    }
+    static let nextRequest: @convention(c) () -> Int32 = fastNextRequest
 
     /// `ngx.now()`: the loop's cached wall clock in seconds.
     static let now: @convention(c) () -> Double = { Double(NgxRuntime.shared.loop.clock.wallMs) / 1000 }
@@ -106,6 +92,27 @@ enum FastPath {
         for (i, p) in pointers.enumerated() {
             lua.pushLightUserdata(p)
             lua.rawSetI(-2, Int32(i + 1))
+        }
+    }
+}
+
+// The FFI entry points' bodies as plain functions (a closure stored in a `static let` is called through a
+// C thunk, and its nested closures stay separate functions).
+
+private func fastOutput(_ len: Int) -> UnsafeMutableRawPointer? {
+    guard let current = NgxRuntime.current else { return nil }
+    return current._withUnsafeGuaranteedRef { t in t.withConnection { c in FastPath.output(c, len) } }
+}
+
+private func fastNextRequest() -> Int32 {
+    guard let current = NgxRuntime.current else { return -1 }
+    return current._withUnsafeGuaranteedRef { t in
+        t.withSession { s in
+            s.connectionRef._withUnsafeGuaranteedRef { c in
+                let next = NextRequestWait.begin(t, s, c)
+                if next != .park { return next.rawValue }
+                return c.input.readable > 0 || s.restricted ? 3 : 1
+            }
         }
     }
 }
