@@ -20,7 +20,7 @@ public struct CachedClock {
     /// Reads both system clocks (unless the clock is manual): `ngx.update_time()`.
     public mutating func update() {
         guard !isManual else { return }
-        monotonicMs = CachedClock.read(CLOCK_MONOTONIC)
+        monotonicMs = read(CLOCK_MONOTONIC)
         readWall()
     }
 
@@ -30,7 +30,7 @@ public struct CachedClock {
     /// second, or at the next `ngx.update_time()`.
     public mutating func tick() {
         guard !isManual else { return }
-        monotonicMs = CachedClock.read(CLOCK_MONOTONIC)
+        monotonicMs = read(CLOCK_MONOTONIC)
         if monotonicMs &- wallReadAt < CachedClock.wallReadEveryMs {
             wallMs = monotonicMs &+ wallOffset
         } else {
@@ -39,15 +39,18 @@ public struct CachedClock {
     }
 
     private mutating func readWall() {
-        wallMs = CachedClock.read(CLOCK_REALTIME)
+        wallMs = read(CLOCK_REALTIME)
         wallOffset = wallMs &- monotonicMs
         wallReadAt = monotonicMs
     }
 
-    @inline(__always) private static func read(_ clock: clockid_t) -> Int64 {
-        var ts = timespec()
+    /// The `timespec` clock_gettime fills: kept here, not on the stack (a local whose address is taken costs
+    /// a stack-protector check per call).
+    private var ts = timespec()
+
+    @inline(__always) private mutating func read(_ clock: clockid_t) -> Int64 {
         clock_gettime(clock, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+        return Int64(ts.tv_sec) &* 1000 &+ Int64(ts.tv_nsec) / 1_000_000
     }
 
     /// Moves a manual clock forward.

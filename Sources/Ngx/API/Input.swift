@@ -218,21 +218,20 @@ enum NextRequestWait: Suspension {
         t.park(on: NextRequestWait.self)
     }
 
-    static func ready(_ t: LuaThread) {
-        let next = t.withConnection { c -> FillResult in
-            var progress = false
-            let r = c.fill(want: 1, progress: &progress)
-            if r == .wait { c.releaseInputIfEmpty() }
-            return r
-        }
-        switch next {
+    static func ready(_ t: LuaThread) { t.withConnection { c in ready(t, c) } }
+
+    /// `ready` with the connection at hand (its read event calls it directly: `Connection.handleEvent`).
+    @inline(__always) static func ready(_ t: LuaThread, _ c: Connection) {
+        var progress = false
+        switch c.fill(want: 1, progress: &progress) {
         case .ready:
-            cancel(t)
+            c.readerRef = nil
+            c.disarmRead()
             t.wake()
         case .closed:  // the client closed while idle: what is still unsent drains first
             t.end()
         case .wait:
-            break
+            c.releaseInputIfEmpty()
         }
     }
 
