@@ -115,6 +115,19 @@ struct AccessLogFormatTests {
         )
     }
 
+    @Test func msecRewritesItsDecimalsWithinASecondAndAllOfItAcrossOne() {
+        let w = AccessLogLineWriter(format: AccessLogFormat("$msec"), capacity: 8)
+        var r = Self.record()
+        for ms: Int64 in [1_290_079_655_000, 1_290_079_655_109, 1_290_079_655_999, 1_290_079_656_000, 999, 1_000] {
+            r.nowMs = ms
+            w.append(r)
+        }
+        #expect(
+            String(decoding: w.buffer.bytes, as: UTF8.self)
+                == "1290079655.000\n1290079655.109\n1290079655.999\n1290079656.000\n0.999\n1.000\n"
+        )
+    }
+
     @Test func remoteAddressFollowsEachRecord() {
         let w = AccessLogLineWriter(format: AccessLogFormat("$remote_addr"), capacity: 8)
         var r = Self.record()

@@ -31,9 +31,9 @@ public struct AccessLogRecord {
 final class AccessLogLineWriter {
     let format: AccessLogFormat
     var buffer: LineBuffer
-    /// The format's ops flattened to three words each (an index into `variables` or -1 for a literal, start,
-    /// count) and its literal bytes, in memory of their own: walking them is plain pointer reads, even in a
-    /// debug build.
+    /// The format's ops flattened into segments of three words each (a literal's start and count, 0 for none,
+    /// then an index into `variables` or -1 for none: a separator and the variable after it in one step) and
+    /// its literal bytes, in memory of their own: walking them is plain pointer reads, even in a debug build.
     private let program: UnsafeMutablePointer<Int>
     /// The format's variables in order (no `init(rawValue:)` per variable per line).
     private let variables: UnsafeMutablePointer<AccessLogVariable>
@@ -65,23 +65,26 @@ final class AccessLogLineWriter {
             address.append(UInt8(ascii: "."))
             address.appendDecimal(0)
         }
-        programCount = format.ops.count * 3
-        program = .allocate(capacity: max(programCount, 1))
-        variables = .allocate(capacity: max(format.ops.count, 1))
-        var nv = 0
-        for (i, op) in format.ops.enumerated() {
-            let words: (Int, Int, Int)
+        var words: [Int] = []
+        var pending: (start: Int, count: Int)?
+        var vars: [AccessLogVariable] = []
+        for op in format.ops {
             switch op {
-            case .literal(let start, let count): words = (-1, start, count)
+            case .literal(let start, let count):
+                if let l = pending { words += [l.start, l.count, -1] }
+                pending = (start, count)
             case .variable(let v):
-                (variables + nv).initialize(to: v)
-                words = (nv, 0, 0)
-                nv += 1
+                words += [pending?.start ?? 0, pending?.count ?? 0, vars.count]
+                vars.append(v)
+                pending = nil
             }
-            (program + 3 * i).initialize(to: words.0)
-            (program + 3 * i + 1).initialize(to: words.1)
-            (program + 3 * i + 2).initialize(to: words.2)
         }
+        if let l = pending { words += [l.start, l.count, -1] }
+        programCount = words.count
+        program = .allocate(capacity: max(programCount, 1))
+        program.initialize(from: words, count: words.count)
+        variables = .allocate(capacity: max(vars.count, 1))
+        variables.initialize(from: vars, count: vars.count)
         literals = .allocate(capacity: max(format.literals.count, 1))
         literals.initialize(from: format.literals, count: format.literals.count)
         lineBound = format.literals.count + 32 * format.ops.count + 1
@@ -109,27 +112,24 @@ final class AccessLogLineWriter {
         var p = buffer.end
         var i = 0
         while i < programCount {
-            let code = program[i]
-            if code < 0 {
-                let n = program[i + 2]
-                let from = literals + program[i + 1]
-                if n == 1 {
-                    p[0] = from[0]  // a separator: no memcpy call
-                } else {
-                    p.update(from: from, count: n)
-                }
-                p += n
-            } else {
-                p = write(variables[code], r, at: p)
+            let n = program[i + 1]
+            if n == 1 {
+                p[0] = literals[program[i]]  // a separator: no memcpy call
+            } else if n > 0 {
+                p.update(from: literals + program[i], count: n)
             }
-            i += 3
+            p += n
+            let code = program[i + 2]
+            if code >= 0 { p = write(variables[code], r, at: p) }
+            i &+= 3
         }
         p[0] = 10
         buffer.commit(p + 1)
     }
 
-    /// Writes the value of `v` at `p` (room reserved) and returns the end of it.
-    private func write(
+    /// Writes the value of `v` at `p` (room reserved) and returns the end of it. Inlined into `append`'s loop:
+    /// a call per variable cost more than the variable.
+    @inline(__always) private func write(
         _ v: AccessLogVariable,
         _ r: borrowing AccessLogRecord,
         at p: UnsafeMutablePointer<UInt8>
@@ -158,11 +158,7 @@ final class AccessLogLineWriter {
             refreshSecond(r.nowMs)
             return copy(timeISO8601, to: p)
         case .msec:
-            if r.nowMs != cachedMs {
-                cachedMs = r.nowMs
-                msec.removeAll()
-                msec.appendSeconds(milliseconds: r.nowMs)
-            }
+            if r.nowMs != cachedMs { refreshMsec(r.nowMs) }
             return copy(msec, to: p)
         case .requestTime, .sessionTime: return DecimalDigits.writeSeconds(milliseconds: r.nowMs - r.startMs, at: p)
         case .connection: return DecimalDigits.write(r.connection, at: p)
@@ -220,6 +216,22 @@ final class AccessLogLineWriter {
         b.appendDecimal(Int((a >> 8) & 255))
         b.append(UInt8(ascii: "."))
         b.appendDecimal(Int(a & 255))
+    }
+
+    /// `$msec` for `ms`: within the cached second only its three decimals change.
+    private func refreshMsec(_ ms: Int64) {
+        let previous = cachedMs
+        cachedMs = ms
+        if ms >= 0 && previous >= 0 && ms / 1000 == previous / 1000 && msec.count >= 4 {
+            let d = Int(ms % 1000)
+            let end = msec.base + msec.count
+            end[-3] = UInt8(48 + d / 100)
+            end[-2] = UInt8(48 + d / 10 % 10)
+            end[-1] = UInt8(48 + d % 10)
+            return
+        }
+        msec.removeAll()
+        msec.appendSeconds(milliseconds: ms)
     }
 
     /// Rebuilds the two local-time strings when `ms` is in another second than the cached one.
