@@ -28,7 +28,7 @@ extension ConnectionOwner {
 ///       └──send timeout / write error / abort()──────────────────────────────────────────────────────┘
 final class Connection: EventHandler {
     // Stored properties are ordered so the small ones fill each other's padding (Swift lays a class out in
-    // declaration order): 208 bytes, one malloc size class under the 232 of the plain order.
+    // declaration order): 200 bytes, malloc's 208-byte chunk (232 in the plain order).
 
     /// Edge-triggered readiness. Reading starts at the first EPOLLIN; writing is assumed possible until a
     /// write reports EAGAIN, and only then is EPOLLOUT watched.
@@ -37,7 +37,6 @@ final class Connection: EventHandler {
     var watchingWrite = false
     let fd: Int32
     var readError: Int32 = 0
-    unowned(unsafe) let runtime: NgxRuntime
     /// The runtime's buffer pool and print limit (`sendLimit`), copied so the hot path reads them without
     /// touching it. A limit of 0 means the session is over (`log_by_lua*` runs): the fast paths decline, the
     /// classic refuse.
@@ -78,6 +77,8 @@ final class Connection: EventHandler {
     var lingerDeadline: Int64 = 0
 
     static let readEvents = Events.read | Events.readHangup | Events.edge
+    /// The runtime (the process's one: not stored, W4 counts bytes per idle connection).
+    var runtime: NgxRuntime { NgxRuntime.shared }
     var sendLimit: Int {
         @inline(__always) get { Int(sendLimit32) }
         set { sendLimit32 = Int32(clamping: newValue) }
@@ -108,7 +109,6 @@ final class Connection: EventHandler {
 
     init(fd: Int32, runtime: NgxRuntime, sendTimeoutMs: Int64) {
         self.fd = fd
-        self.runtime = runtime
         sendTimeout32 = Int32(clamping: sendTimeoutMs)
         pool = runtime.pool
         sendLimit32 = Int32(clamping: runtime.sendLimit)

@@ -13,13 +13,43 @@ import LuaKit
 ///     start ─▶ thread running/parked ──return/error/ngx.exit──▶ connection finishing (drain, linger) ──▶ ended
 ///                      └── connection closed (peer, timeout) ──▶ waits return "closed" ──▶ thread ends ──┘
 final class Session: ConnectionOwner {
+    // Stored properties are ordered so the small ones share the last words (Swift lays a class out in
+    // declaration order): 130 bytes, malloc's 144-byte chunk (W4 counts bytes per idle connection).
     let number: Int
+    let server: ServerRuntime
+    /// Copied from the server so the hot path reads them without reference counting.
+    private let accessLogRef: Unmanaged<AccessLogWriter>?
+    /// The VM its threads run in: the worker's, or a fresh one per connection with `lua_code_cache off`.
+    let vm: LuaVM
+    /// Its client connection, alive as long as the session: retained here (released in `deinit`), so the hot
+    /// path reaches it without reference counting.
+    let connectionRef: Unmanaged<Connection>
+    var thread: LuaThread?
+    /// Links in the runtime's list of live sessions (graceful stop walks it).
+    var next: Session?
+    unowned(unsafe) var previous: Session?
+    /// What few sessions need (a client that is not IPv4, `ngx.on_abort`), out of line: `Session+Extras.swift`.
+    var extras: SessionExtras?
+    // Per light session (request) counters, for the access log.
+    var requests = 1
+    var requestStartMs: Int64 = 0
     let address: UInt32
+    /// keepalive_timeout in ms (-1: none) and read_timeout, 32-bit to keep the session small.
+    private let keepaliveMs: Int32
+    private let readTimeoutMs: Int32
+    /// The metatable of its environment table (`{__index = _G}` of `vm`).
+    let envMeta: Int32
+    private let listenIndex32: Int32
     let port: UInt16
     /// A timer's context: no client connection (`API disabled in the context of ngx.timer`), no access log.
     let isTimer: Bool
     /// Which of the server's Lua phases runs: `preread_by_lua*`, then the content handler, then `log_by_lua*`.
     private(set) var stage = Stage.content
+    /// The preread phase failed or called `ngx.exit()` with a code other than `ngx.OK`/`ngx.DECLINED`: the
+    /// content handler does not run.
+    var prereadDeclined = false
+    private(set) var ended = false
+
     /// Some APIs are refused here (a timer, `log_by_lua*`): one test before `refusal` says which.
     var restricted: Bool { isTimer || stage == .log }
 
@@ -31,43 +61,17 @@ final class Session: ConnectionOwner {
         return nil
     }
 
-    /// The preread phase failed or called `ngx.exit()` with a code other than `ngx.OK`/`ngx.DECLINED`: the
-    /// content handler does not run.
-    var prereadDeclined = false
-
     enum Stage: UInt8 {
         case preread, content, log
     }
-    let server: ServerRuntime
     /// Which of the server's `listen` addresses accepted this connection.
-    let listenIndex: Int
-    /// Copied from the server so the hot path reads them without reference counting.
-    private let accessLogRef: Unmanaged<AccessLogWriter>?
-    /// keepalive_timeout in ms (-1: none) and read_timeout, 32-bit to keep the session small.
-    private let keepaliveMs: Int32
-    private let readTimeoutMs: Int32
+    var listenIndex: Int { Int(listenIndex32) }
     var keepaliveTimeout: Int? { keepaliveMs < 0 ? nil : Int(keepaliveMs) }
     var readTimeout: Int64 { Int64(readTimeoutMs) }
-    /// The runtime outlives every session; unowned(unsafe) keeps reference counting off the hot path.
-    unowned(unsafe) let runtime: NgxRuntime
-    /// The VM its threads run in: the worker's, or a fresh one per connection with `lua_code_cache off`.
-    let vm: LuaVM
-    /// The metatable of its environment table (`{__index = _G}` of `vm`).
-    let envMeta: Int32
-    /// Its client connection, alive as long as the session (`connectionRef` reaches it without reference
-    /// counting on the hot path).
-    let connection: Connection
-    let connectionRef: Unmanaged<Connection>
-    var thread: LuaThread?
-    private(set) var ended = false
-    /// Links in the runtime's list of live sessions (graceful stop walks it).
-    var next: Session?
-    unowned(unsafe) var previous: Session?
-    /// What few sessions need (a client that is not IPv4, `ngx.on_abort`), out of line: `Session+Extras.swift`.
-    var extras: SessionExtras?
-    // Per light session (request) counters, for the access log.
-    var requests = 1
-    var requestStartMs: Int64 = 0
+    /// The runtime (the process's one: not stored, W4 counts bytes per idle connection).
+    var runtime: NgxRuntime { NgxRuntime.shared }
+    /// Its client connection (a timer session's: the runtime's detached one).
+    var connection: Connection { connectionRef.takeUnretainedValue() }
 
     init(
         connection: Connection,
@@ -83,14 +87,12 @@ final class Session: ConnectionOwner {
     ) {
         self.isTimer = isTimer
         self.envMeta = envMeta
-        self.connection = connection
-        connectionRef = Unmanaged.passUnretained(connection)
-        self.listenIndex = listenIndex
+        connectionRef = Unmanaged.passRetained(connection)
+        listenIndex32 = Int32(clamping: listenIndex)
         self.number = number
         self.address = address
         self.port = port
         self.server = server
-        self.runtime = runtime
         self.vm = vm
         accessLogRef = isTimer ? nil : server.accessLog.map { Unmanaged.passUnretained($0) }
         keepaliveMs = server.config.keepaliveTimeout.map { Int32(clamping: $0) } ?? -1
@@ -98,6 +100,8 @@ final class Session: ConnectionOwner {
         requestStartMs = runtime.loop.clock.wallMs
         if !isTimer { connection.owner = self }  // a timer session shares the runtime's detached connection
     }
+
+    deinit { connectionRef.release() }
 
     // MARK: what the access log and log lines read
 
