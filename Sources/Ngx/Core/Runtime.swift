@@ -71,7 +71,7 @@ public final class NgxRuntime {
     /// Unsent bytes per connection above which `ngx.print` waits for the client to read.
     public var sendLimit = 64 * 1024
     /// Reference to the metatable `{__index = _G}` of each session's environment, in `vm`.
-    private var sessionEnvMeta: Int32 = -2
+    private(set) var sessionEnvMeta: Int32 = -2
     /// `package.path`/`cpath` and `init_by_lua*`, run in the fresh VM of each connection with
     /// `lua_code_cache off`; returns the error message when it fails.
     public var freshVMSetup: ((LuaVM) -> String?)?

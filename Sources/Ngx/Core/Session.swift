@@ -14,13 +14,11 @@ import LuaKit
 ///                      └── connection closed (peer, timeout) ──▶ waits return "closed" ──▶ thread ends ──┘
 final class Session: ConnectionOwner {
     // Stored properties are ordered so the small ones share the last words (Swift lays a class out in
-    // declaration order): 130 bytes, malloc's 144-byte chunk (W4 counts bytes per idle connection).
+    // declaration order): 118 bytes, malloc's 128-byte chunk (W4 counts bytes per idle connection).
     let number: Int
     let server: ServerRuntime
     /// Copied from the server so the hot path reads them without reference counting.
     private let accessLogRef: Unmanaged<AccessLogWriter>?
-    /// The VM its threads run in: the worker's, or a fresh one per connection with `lua_code_cache off`.
-    let vm: LuaVM
     /// Its client connection, alive as long as the session: retained here (released in `deinit`), so the hot
     /// path reaches it without reference counting.
     let connectionRef: Unmanaged<Connection>
@@ -37,8 +35,6 @@ final class Session: ConnectionOwner {
     /// keepalive_timeout in ms (-1: none) and read_timeout, 32-bit to keep the session small.
     private let keepaliveMs: Int32
     private let readTimeoutMs: Int32
-    /// The metatable of its environment table (`{__index = _G}` of `vm`).
-    let envMeta: Int32
     private let listenIndex32: Int32
     let port: UInt16
     /// A timer's context: no client connection (`API disabled in the context of ngx.timer`), no access log.
@@ -72,6 +68,14 @@ final class Session: ConnectionOwner {
     var runtime: NgxRuntime { NgxRuntime.shared }
     /// Its client connection (a timer session's: the runtime's detached one).
     var connection: Connection { connectionRef.takeUnretainedValue() }
+    /// The VM its threads run in: the worker's, or a fresh one per connection with `lua_code_cache off`
+    /// (kept in `extras`).
+    var vm: LuaVM { extras?.freshVM ?? runtime.vm }
+    /// The metatable of its environment table (`{__index = _G}` of `vm`).
+    var envMeta: Int32 {
+        if let e = extras, e.freshVM != nil { return e.freshEnvMeta }
+        return runtime.sessionEnvMeta
+    }
 
     init(
         connection: Connection,
@@ -86,19 +90,21 @@ final class Session: ConnectionOwner {
         isTimer: Bool = false
     ) {
         self.isTimer = isTimer
-        self.envMeta = envMeta
         connectionRef = Unmanaged.passRetained(connection)
         listenIndex32 = Int32(clamping: listenIndex)
         self.number = number
         self.address = address
         self.port = port
         self.server = server
-        self.vm = vm
         accessLogRef = isTimer ? nil : server.accessLog.map { Unmanaged.passUnretained($0) }
         keepaliveMs = server.config.keepaliveTimeout.map { Int32(clamping: $0) } ?? -1
         readTimeoutMs = Int32(clamping: server.config.readTimeout)
         requestStartMs = runtime.loop.clock.wallMs
         if !isTimer { connection.owner = self }  // a timer session shares the runtime's detached connection
+        if vm !== runtime.vm {
+            madeExtras.freshVM = vm
+            madeExtras.freshEnvMeta = envMeta
+        }
     }
 
     deinit { connectionRef.release() }
