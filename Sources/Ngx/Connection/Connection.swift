@@ -26,7 +26,10 @@ extension ConnectionOwner {
 ///
 ///     open ──finish()──▶ draining (unsent output, send_timeout) ──▶ lingering (client bytes unread) ──▶ closed
 ///       └──send timeout / write error / abort()──────────────────────────────────────────────────────┘
-final class Connection: EventHandler {
+///
+/// A client connection and its session are one object (`Session` is a `Connection`: one allocation, nginx's
+/// request context); a cosocket's upstream connection is a plain `Connection`.
+class Connection: EventHandler {
     // Stored properties are ordered so the small ones fill each other's padding (Swift lays a class out in
     // declaration order): 200 bytes, malloc's 208-byte chunk (232 in the plain order).
 
@@ -107,20 +110,16 @@ final class Connection: EventHandler {
         case pooled
     }
 
-    init(fd: Int32, runtime: NgxRuntime, sendTimeoutMs: Int64) {
+    /// `detached`: no socket, closed from the start (a timer session's: OpenResty's fake connection).
+    init(fd: Int32, runtime: NgxRuntime, sendTimeoutMs: Int64, detached: Bool = false) {
         self.fd = fd
         sendTimeout32 = Int32(clamping: sendTimeoutMs)
         pool = runtime.pool
         sendLimit32 = Int32(clamping: runtime.sendLimit)
         loopRef = Unmanaged.passUnretained(runtime.loop)
+        closed = detached
+        outputClosed = detached
         super.init()
-    }
-
-    /// A connection with no socket, closed from the start: a timer session's (OpenResty's fake connection).
-    convenience init(detachedFor runtime: NgxRuntime) {
-        self.init(fd: -1, runtime: runtime, sendTimeoutMs: 0)
-        closed = true
-        outputClosed = true
     }
 
     // MARK: events

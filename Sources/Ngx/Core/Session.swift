@@ -4,24 +4,24 @@ import EventLoop
 import Glibc
 import LuaKit
 
-/// The request context of one client connection (the seed's `connection_session`): it owns the connection
-/// and the entry thread running the handler, and the light threads that thread spawns; each
-/// `ngx.wait_next_request()` starts a new `light_session` on it. It ends when its threads have ended and
-/// its connection has closed. A timer's callback runs in a session too (`isTimer`), with a detached
-/// connection, as OpenResty runs it in a fake request: `Session+Timer.swift`.
+/// The request context of one client connection (the seed's `connection_session`): it is the connection (one
+/// allocation for both, as nginx keeps them in one request context) and owns the entry thread running the
+/// handler, and the light threads that thread spawns; each `ngx.wait_next_request()` starts a new
+/// `light_session` on it. It ends when its threads have ended and its connection has closed. A timer's
+/// callback runs in a session too (`isTimer`), a detached connection (no socket, closed from the start), as
+/// OpenResty runs it in a fake request: `Session+Timer.swift`.
 ///
 ///     start ─▶ thread running/parked ──return/error/ngx.exit──▶ connection finishing (drain, linger) ──▶ ended
 ///                      └── connection closed (peer, timeout) ──▶ waits return "closed" ──▶ thread ends ──┘
-final class Session: ConnectionOwner {
+final class Session: Connection, ConnectionOwner {
     // Stored properties are ordered so the small ones share the last words (Swift lays a class out in
-    // declaration order): 118 bytes, malloc's 128-byte chunk (W4 counts bytes per idle connection).
-    let number: Int
+    // declaration order, after `Connection`'s 200 bytes): 294 bytes, malloc's 304-byte chunk (W4 counts bytes
+    // per idle connection).
+    /// The connection's number (`*5` in log lines, `$connection`).
+    let connectionNumber: Int
     let server: ServerRuntime
     /// Copied from the server so the hot path reads them without reference counting.
     private let accessLogRef: Unmanaged<AccessLogWriter>?
-    /// Its client connection, alive as long as the session: retained here (released in `deinit`), so the hot
-    /// path reaches it without reference counting.
-    let connectionRef: Unmanaged<Connection>
     var thread: LuaThread?
     /// Links in the runtime's list of live sessions (graceful stop walks it).
     var next: Session?
@@ -64,10 +64,10 @@ final class Session: ConnectionOwner {
     var listenIndex: Int { Int(listenIndex32) }
     var keepaliveTimeout: Int? { keepaliveMs < 0 ? nil : Int(keepaliveMs) }
     var readTimeout: Int64 { Int64(readTimeoutMs) }
-    /// The runtime (the process's one: not stored, W4 counts bytes per idle connection).
-    var runtime: NgxRuntime { NgxRuntime.shared }
-    /// Its client connection (a timer session's: the runtime's detached one).
-    var connection: Connection { connectionRef.takeUnretainedValue() }
+    /// Its client connection: itself.
+    var connection: Connection { self }
+    /// The same, for the hot path's `_withUnsafeGuaranteedRef`.
+    var connectionRef: Unmanaged<Connection> { @inline(__always) get { Unmanaged.passUnretained(self) } }
     /// The VM its threads run in: the worker's, or a fresh one per connection with `lua_code_cache off`
     /// (kept in `extras`).
     var vm: LuaVM { extras?.freshVM ?? runtime.vm }
@@ -77,8 +77,10 @@ final class Session: ConnectionOwner {
         return runtime.sessionEnvMeta
     }
 
+    /// A client connection's session (`fd`), or a timer's (`isTimer`: detached, no socket).
     init(
-        connection: Connection,
+        fd: Int32,
+        sendTimeoutMs: Int64,
         number: Int,
         address: UInt32,
         port: UInt16,
@@ -90,9 +92,8 @@ final class Session: ConnectionOwner {
         isTimer: Bool = false
     ) {
         self.isTimer = isTimer
-        connectionRef = Unmanaged.passRetained(connection)
         listenIndex32 = Int32(clamping: listenIndex)
-        self.number = number
+        connectionNumber = number
         self.address = address
         self.port = port
         self.server = server
@@ -100,28 +101,27 @@ final class Session: ConnectionOwner {
         keepaliveMs = server.config.keepaliveTimeout.map { Int32(clamping: $0) } ?? -1
         readTimeoutMs = Int32(clamping: server.config.readTimeout)
         requestStartMs = runtime.loop.clock.wallMs
-        if !isTimer { connection.owner = self }  // a timer session shares the runtime's detached connection
+        super.init(fd: fd, runtime: runtime, sendTimeoutMs: sendTimeoutMs, detached: isTimer)
+        if !isTimer { owner = self }  // a timer session's connection has no owner (nothing happens on it)
         if vm !== runtime.vm {
             madeExtras.freshVM = vm
             madeExtras.freshEnvMeta = envMeta
         }
     }
 
-    deinit { connectionRef.release() }
-
     // MARK: what the access log and log lines read
 
     /// This light session's bytes: those written, and those it printed that are still unsent (they are
     /// written after `wait_next_request` began the next one, and are not counted there).
-    var bytesSent: Int { connection.bytesSent + connection.output.readable }
-    var bytesReceived: Int { connection.bytesReceived }
-    var outputClosed: Bool { connection.outputClosed }
+    var requestBytesSent: Int { bytesSent + output.readable }
+    var requestBytesReceived: Int { bytesReceived }
+    override var number: Int { connectionNumber }
 
     /// The loop's cached wall clock (ms), without reference counting.
     @inline(__always) var nowWallMs: Int64 { connectionRef._withUnsafeGuaranteedRef { $0.wallMs } }
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
-    var logContext: String {
+    override var logContext: String {
         let client = ", client: " + (remoteText ?? Sys.ipString(address)) + ", server: " + (listen?.text ?? "")
         guard isTimer else { return client }
         return ", context: ngx.timer" + (listenIndex < 0 ? "" : client)
@@ -249,7 +249,7 @@ final class Session: ConnectionOwner {
     private func end() {
         guard !ended else { return }
         ended = true
-        if bytesSent > 0 || bytesReceived > 0 || requests == 1, let log = accessLogRef {
+        if requestBytesSent > 0 || requestBytesReceived > 0 || requests == 1, let log = accessLogRef {
             log._withUnsafeGuaranteedRef { $0.write(session: self) }
         }
         if ctxRef != -2 {  // ngx.ctx
