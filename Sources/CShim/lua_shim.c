@@ -29,9 +29,21 @@ static int tl_msgh(lua_State *L) {
     return 1;
 }
 
+static char tl_msgh_key = 0;
+
+/* The message handler is made once per VM and kept in the registry: a session's thread is created through
+ * here, and a new C function each time would be garbage per connection. Raises (inside a protected call only). */
 int tl_pcall_traceback(lua_State *L, int nargs, int nresults) {
     int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, tl_msgh);
+    lua_pushlightuserdata(L, &tl_msgh_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (lua_type(L, -1) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        lua_pushcfunction(L, tl_msgh);
+        lua_pushlightuserdata(L, &tl_msgh_key);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, LUA_REGISTRYINDEX);
+    }
     lua_insert(L, base);
     int status = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);

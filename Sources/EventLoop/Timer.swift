@@ -3,15 +3,15 @@
 /// nothing behind. Subclasses override `fire()` (no closure context per timer); `ActionTimer` runs a closure.
 open class Timer {
     /// Absolute deadline in the loop's monotonic milliseconds (`Timer.disarmed` once disarmed lazily).
-    public internal(set) var deadline: Int64 = 0
+    public internal(set) final var deadline: Int64 = 0
     /// Where the heap has it: at most `deadline`. Re-arming later than that keeps the heap as it is (the
     /// timer is put back at `deadline` when `heapDeadline` passes): a connection re-armed per request
     /// touches the heap once per timeout, not per request.
-    var heapDeadline: Int64 = 0
+    final var heapDeadline: Int64 = 0
     /// Position in the heap, -1 when not in it.
-    @usableFromInline var heapIndex: Int32 = -1
+    @usableFromInline final var heapIndex: Int32 = -1
     /// Taken off the heap as due and about to fire (cancelling or re-arming clears it).
-    @usableFromInline var isDue = false
+    @usableFromInline final var isDue = false
     public init() {}
 
     /// Called on the loop when the deadline passes.
@@ -19,7 +19,7 @@ open class Timer {
 
     public var isArmed: Bool { heapIndex >= 0 && deadline != Timer.disarmed }
 
-    @usableFromInline func disarmInHeap() { deadline = Timer.disarmed }
+    @usableFromInline final func disarmInHeap() { deadline = Timer.disarmed }
 
     /// The `deadline` of a timer disarmed lazily (still in the heap, dropped when its place there passes).
     static let disarmed = Int64.max

@@ -26,9 +26,12 @@ extension ConnectionOwner {
 ///
 ///     open ──finish()──▶ draining (unsent output, send_timeout) ──▶ lingering (client bytes unread) ──▶ closed
 ///       └──send timeout / write error / abort()──────────────────────────────────────────────────────┘
-final class Connection: EventHandler {
+///
+/// A client connection and its session are one object (`Session` is a `Connection`: one allocation, nginx's
+/// request context); a cosocket's upstream connection is a plain `Connection`.
+class Connection: EventHandler {
     // Stored properties are ordered so the small ones fill each other's padding (Swift lays a class out in
-    // declaration order): 208 bytes, one malloc size class under the 232 of the plain order.
+    // declaration order): 200 bytes, malloc's 208-byte chunk (232 in the plain order).
 
     /// Edge-triggered readiness. Reading starts at the first EPOLLIN; writing is assumed possible until a
     /// write reports EAGAIN, and only then is EPOLLOUT watched.
@@ -37,7 +40,6 @@ final class Connection: EventHandler {
     var watchingWrite = false
     let fd: Int32
     var readError: Int32 = 0
-    unowned(unsafe) let runtime: NgxRuntime
     /// The runtime's buffer pool and print limit (`sendLimit`), copied so the hot path reads them without
     /// touching it. A limit of 0 means the session is over (`log_by_lua*` runs): the fast paths decline, the
     /// classic refuse.
@@ -46,11 +48,11 @@ final class Connection: EventHandler {
     let loopRef: Unmanaged<EventLoop>
     unowned(unsafe) var owner: ConnectionOwner?
     /// Bytes read and not yet consumed (a pooled buffer while non-empty).
-    var input = ByteBuffer()
+    final var input = ByteBuffer()
     /// The errno of the write that failed (0 = none).
     var writeError: Int32 = 0
     /// Bytes printed and not yet written (a pooled buffer while non-empty): flushed when the thread yields.
-    var output = ByteBuffer()
+    final var output = ByteBuffer()
     private var sendTimeout32: Int32
     /// The peer sent FIN (or the socket failed): a short read no longer means the socket is drained.
     var peerClosed = false
@@ -78,6 +80,8 @@ final class Connection: EventHandler {
     var lingerDeadline: Int64 = 0
 
     static let readEvents = Events.read | Events.readHangup | Events.edge
+    /// The runtime (the process's one: not stored, W4 counts bytes per idle connection).
+    var runtime: NgxRuntime { NgxRuntime.shared }
     var sendLimit: Int {
         @inline(__always) get { Int(sendLimit32) }
         set { sendLimit32 = Int32(clamping: newValue) }
@@ -106,21 +110,16 @@ final class Connection: EventHandler {
         case pooled
     }
 
-    init(fd: Int32, runtime: NgxRuntime, sendTimeoutMs: Int64) {
+    /// `detached`: no socket, closed from the start (a timer session's: OpenResty's fake connection).
+    init(fd: Int32, runtime: NgxRuntime, sendTimeoutMs: Int64, detached: Bool = false) {
         self.fd = fd
-        self.runtime = runtime
         sendTimeout32 = Int32(clamping: sendTimeoutMs)
         pool = runtime.pool
         sendLimit32 = Int32(clamping: runtime.sendLimit)
         loopRef = Unmanaged.passUnretained(runtime.loop)
+        closed = detached
+        outputClosed = detached
         super.init()
-    }
-
-    /// A connection with no socket, closed from the start: a timer session's (OpenResty's fake connection).
-    convenience init(detachedFor runtime: NgxRuntime) {
-        self.init(fd: -1, runtime: runtime, sendTimeoutMs: 0)
-        closed = true
-        outputClosed = true
     }
 
     // MARK: events

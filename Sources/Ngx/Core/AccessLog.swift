@@ -76,8 +76,8 @@ extension Session {
         r.requests = requests
         r.startMs = requestStartMs
         r.nowMs = nowWallMs
-        r.bytesSent = bytesSent
-        r.bytesReceived = bytesReceived
+        r.bytesSent = requestBytesSent
+        r.bytesReceived = requestBytesReceived
         if withServer, let listen {
             r.serverAddress = listen.addressText
             r.serverPort = listen.port

@@ -71,7 +71,7 @@ public final class NgxRuntime {
     /// Unsent bytes per connection above which `ngx.print` waits for the client to read.
     public var sendLimit = 64 * 1024
     /// Reference to the metatable `{__index = _G}` of each session's environment, in `vm`.
-    private var sessionEnvMeta: Int32 = -2
+    private(set) var sessionEnvMeta: Int32 = -2
     /// `package.path`/`cpath` and `init_by_lua*`, run in the fresh VM of each connection with
     /// `lua_code_cache off`; returns the error message when it fails.
     public var freshVMSetup: ((LuaVM) -> String?)?
@@ -92,8 +92,6 @@ public final class NgxRuntime {
         return s
     }
     private var madeTimerServer: ServerRuntime?
-    /// The connection of every timer session: none (closed from the start, never registered), one object.
-    private(set) lazy var detachedConnection = Connection(detachedFor: self)
 
     /// The runtime of this process, for the `@convention(c)` API functions.
     nonisolated(unsafe) static var shared: NgxRuntime!
@@ -149,14 +147,9 @@ public final class NgxRuntime {
             (sessionVM, envMeta) = fresh
         }
         connectionCounter += 1
-        let connection = Connection(fd: fd, runtime: self, sendTimeoutMs: Int64(server.config.sendTimeout))
-        connection.linger = LingerSettings(
-            mode: server.config.lingeringClose,
-            timeMs: Int64(server.config.lingeringTime),
-            timeoutMs: Int64(server.config.lingeringTimeout)
-        )
         let session = Session(
-            connection: connection,
+            fd: fd,
+            sendTimeoutMs: Int64(server.config.sendTimeout),
             number: connectionCounter,
             address: address,
             port: port,
@@ -166,8 +159,13 @@ public final class NgxRuntime {
             vm: sessionVM,
             envMeta: envMeta
         )
+        session.linger = LingerSettings(
+            mode: server.config.lingeringClose,
+            timeMs: Int64(server.config.lingeringTime),
+            timeoutMs: Int64(server.config.lingeringTimeout)
+        )
         do throws(SysError) {
-            try loop.register(fd, connection, events: Connection.readEvents)
+            try loop.register(fd, session, events: Connection.readEvents)
         } catch {
             log.log(.alert, error.description)
             Sys.close(fd)

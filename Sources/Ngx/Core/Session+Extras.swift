@@ -1,3 +1,5 @@
+import LuaKit
+
 /// The state few sessions need, in one object made on first use, so that a session of an IPv4 client that
 /// never calls `ngx.on_abort` pays 8 bytes for all of it (W4 counts bytes per idle connection).
 final class SessionExtras {
@@ -22,6 +24,10 @@ final class SessionExtras {
     var cosockets: Cosocket?
     /// Values of the `lua_add_variable` variables this session assigned.
     var variables: [String: [UInt8]] = [:]
+    /// `lua_code_cache off`: the fresh VM its threads run in (nil: the worker's) and its environment's
+    /// metatable.
+    var freshVM: LuaVM?
+    var freshEnvMeta: Int32 = -2
 }
 
 extension Session {

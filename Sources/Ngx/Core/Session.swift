@@ -4,22 +4,48 @@ import EventLoop
 import Glibc
 import LuaKit
 
-/// The request context of one client connection (the seed's `connection_session`): it owns the connection
-/// and the entry thread running the handler, and the light threads that thread spawns; each
-/// `ngx.wait_next_request()` starts a new `light_session` on it. It ends when its threads have ended and
-/// its connection has closed. A timer's callback runs in a session too (`isTimer`), with a detached
-/// connection, as OpenResty runs it in a fake request: `Session+Timer.swift`.
+/// The request context of one client connection (the seed's `connection_session`): it is the connection (one
+/// allocation for both, as nginx keeps them in one request context) and owns the entry thread running the
+/// handler, and the light threads that thread spawns; each `ngx.wait_next_request()` starts a new
+/// `light_session` on it. It ends when its threads have ended and its connection has closed. A timer's
+/// callback runs in a session too (`isTimer`), a detached connection (no socket, closed from the start), as
+/// OpenResty runs it in a fake request: `Session+Timer.swift`.
 ///
 ///     start ─▶ thread running/parked ──return/error/ngx.exit──▶ connection finishing (drain, linger) ──▶ ended
 ///                      └── connection closed (peer, timeout) ──▶ waits return "closed" ──▶ thread ends ──┘
-final class Session: ConnectionOwner {
-    let number: Int
+final class Session: Connection, ConnectionOwner {
+    // Stored properties are ordered so the small ones share the last words (Swift lays a class out in
+    // declaration order, after `Connection`'s 200 bytes): 294 bytes, malloc's 304-byte chunk (W4 counts bytes
+    // per idle connection).
+    /// The connection's number (`*5` in log lines, `$connection`).
+    let connectionNumber: Int
+    let server: ServerRuntime
+    /// Copied from the server so the hot path reads them without reference counting.
+    private let accessLogRef: Unmanaged<AccessLogWriter>?
+    var thread: LuaThread?
+    /// Links in the runtime's list of live sessions (graceful stop walks it).
+    var next: Session?
+    unowned(unsafe) var previous: Session?
+    /// What few sessions need (a client that is not IPv4, `ngx.on_abort`), out of line: `Session+Extras.swift`.
+    var extras: SessionExtras?
+    // Per light session (request) counters, for the access log.
+    var requests = 1
+    var requestStartMs: Int64 = 0
     let address: UInt32
+    /// keepalive_timeout in ms (-1: none) and read_timeout, 32-bit to keep the session small.
+    private let keepaliveMs: Int32
+    private let readTimeoutMs: Int32
+    private let listenIndex32: Int32
     let port: UInt16
     /// A timer's context: no client connection (`API disabled in the context of ngx.timer`), no access log.
     let isTimer: Bool
     /// Which of the server's Lua phases runs: `preread_by_lua*`, then the content handler, then `log_by_lua*`.
     private(set) var stage = Stage.content
+    /// The preread phase failed or called `ngx.exit()` with a code other than `ngx.OK`/`ngx.DECLINED`: the
+    /// content handler does not run.
+    var prereadDeclined = false
+    private(set) var ended = false
+
     /// Some APIs are refused here (a timer, `log_by_lua*`): one test before `refusal` says which.
     var restricted: Bool { isTimer || stage == .log }
 
@@ -31,46 +57,30 @@ final class Session: ConnectionOwner {
         return nil
     }
 
-    /// The preread phase failed or called `ngx.exit()` with a code other than `ngx.OK`/`ngx.DECLINED`: the
-    /// content handler does not run.
-    var prereadDeclined = false
-
     enum Stage: UInt8 {
         case preread, content, log
     }
-    let server: ServerRuntime
     /// Which of the server's `listen` addresses accepted this connection.
-    let listenIndex: Int
-    /// Copied from the server so the hot path reads them without reference counting.
-    private let accessLogRef: Unmanaged<AccessLogWriter>?
-    /// keepalive_timeout in ms (-1: none) and read_timeout, 32-bit to keep the session small.
-    private let keepaliveMs: Int32
-    private let readTimeoutMs: Int32
+    var listenIndex: Int { Int(listenIndex32) }
     var keepaliveTimeout: Int? { keepaliveMs < 0 ? nil : Int(keepaliveMs) }
     var readTimeout: Int64 { Int64(readTimeoutMs) }
-    /// The runtime outlives every session; unowned(unsafe) keeps reference counting off the hot path.
-    unowned(unsafe) let runtime: NgxRuntime
-    /// The VM its threads run in: the worker's, or a fresh one per connection with `lua_code_cache off`.
-    let vm: LuaVM
+    /// Its client connection: itself.
+    var connection: Connection { self }
+    /// The same, for the hot path's `_withUnsafeGuaranteedRef`.
+    var connectionRef: Unmanaged<Connection> { @inline(__always) get { Unmanaged.passUnretained(self) } }
+    /// The VM its threads run in: the worker's, or a fresh one per connection with `lua_code_cache off`
+    /// (kept in `extras`).
+    var vm: LuaVM { extras?.freshVM ?? runtime.vm }
     /// The metatable of its environment table (`{__index = _G}` of `vm`).
-    let envMeta: Int32
-    /// Its client connection, alive as long as the session (`connectionRef` reaches it without reference
-    /// counting on the hot path).
-    let connection: Connection
-    let connectionRef: Unmanaged<Connection>
-    var thread: LuaThread?
-    private(set) var ended = false
-    /// Links in the runtime's list of live sessions (graceful stop walks it).
-    var next: Session?
-    unowned(unsafe) var previous: Session?
-    /// What few sessions need (a client that is not IPv4, `ngx.on_abort`), out of line: `Session+Extras.swift`.
-    var extras: SessionExtras?
-    // Per light session (request) counters, for the access log.
-    var requests = 1
-    var requestStartMs: Int64 = 0
+    var envMeta: Int32 {
+        if let e = extras, e.freshVM != nil { return e.freshEnvMeta }
+        return runtime.sessionEnvMeta
+    }
 
+    /// A client connection's session (`fd`), or a timer's (`isTimer`: detached, no socket).
     init(
-        connection: Connection,
+        fd: Int32,
+        sendTimeoutMs: Int64,
         number: Int,
         address: UInt32,
         port: UInt16,
@@ -82,36 +92,36 @@ final class Session: ConnectionOwner {
         isTimer: Bool = false
     ) {
         self.isTimer = isTimer
-        self.envMeta = envMeta
-        self.connection = connection
-        connectionRef = Unmanaged.passUnretained(connection)
-        self.listenIndex = listenIndex
-        self.number = number
+        listenIndex32 = Int32(clamping: listenIndex)
+        connectionNumber = number
         self.address = address
         self.port = port
         self.server = server
-        self.runtime = runtime
-        self.vm = vm
         accessLogRef = isTimer ? nil : server.accessLog.map { Unmanaged.passUnretained($0) }
         keepaliveMs = server.config.keepaliveTimeout.map { Int32(clamping: $0) } ?? -1
         readTimeoutMs = Int32(clamping: server.config.readTimeout)
         requestStartMs = runtime.loop.clock.wallMs
-        if !isTimer { connection.owner = self }  // a timer session shares the runtime's detached connection
+        super.init(fd: fd, runtime: runtime, sendTimeoutMs: sendTimeoutMs, detached: isTimer)
+        if !isTimer { owner = self }  // a timer session's connection has no owner (nothing happens on it)
+        if vm !== runtime.vm {
+            madeExtras.freshVM = vm
+            madeExtras.freshEnvMeta = envMeta
+        }
     }
 
     // MARK: what the access log and log lines read
 
     /// This light session's bytes: those written, and those it printed that are still unsent (they are
     /// written after `wait_next_request` began the next one, and are not counted there).
-    var bytesSent: Int { connection.bytesSent + connection.output.readable }
-    var bytesReceived: Int { connection.bytesReceived }
-    var outputClosed: Bool { connection.outputClosed }
+    var requestBytesSent: Int { bytesSent + output.readable }
+    var requestBytesReceived: Int { bytesReceived }
+    override var number: Int { connectionNumber }
 
     /// The loop's cached wall clock (ms), without reference counting.
     @inline(__always) var nowWallMs: Int64 { connectionRef._withUnsafeGuaranteedRef { $0.wallMs } }
 
     /// ", client: 1.2.3.4, server: 0.0.0.0:6666" for log lines.
-    var logContext: String {
+    override var logContext: String {
         let client = ", client: " + (remoteText ?? Sys.ipString(address)) + ", server: " + (listen?.text ?? "")
         guard isTimer else { return client }
         return ", context: ngx.timer" + (listenIndex < 0 ? "" : client)
@@ -239,7 +249,7 @@ final class Session: ConnectionOwner {
     private func end() {
         guard !ended else { return }
         ended = true
-        if bytesSent > 0 || bytesReceived > 0 || requests == 1, let log = accessLogRef {
+        if requestBytesSent > 0 || requestBytesReceived > 0 || requests == 1, let log = accessLogRef {
             log._withUnsafeGuaranteedRef { $0.write(session: self) }
         }
         if ctxRef != -2 {  // ngx.ctx

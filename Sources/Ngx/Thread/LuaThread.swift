@@ -12,24 +12,62 @@ import LuaKit
 ///     created ─▶ running ──suspend(on:)──▶ parked ──wake()──▶ running ──return/error/exit──▶ ended
 ///                                                         (a light thread: a zombie until waited for) ─┘
 final class LuaThread: Timer {
-    /// The coroutine; nil once ended.
-    private(set) var co: OpaquePointer?
-    private var ref: Int32 = -2
-    /// The runtime (the process's one: not stored, W4 counts bytes per idle connection).
-    var runtime: NgxRuntime { NgxRuntime.shared }
-    /// The request context it serves (it owns the thread).
-    private let sessionRef: Unmanaged<Session>
-    var session: Session { sessionRef.takeUnretainedValue() }
-    /// The loop, reached without reference counting.
-    let loopRef: Unmanaged<EventLoop>
-    /// What it is parked on (`phase == .parked`), or was woken from while `resultsPending`.
-    private(set) var suspension: (any Suspension.Type)?
+    // Stored properties are ordered so the one-byte and 32-bit ones fill the words after `Timer`'s (Swift lays
+    // a class out in declaration order and packs into the superclass's tail): 136 bytes, malloc's 144-byte
+    // chunk (W4 counts bytes per idle connection).
     private(set) var phase = Phase.running
     let kind: Kind
     /// How it ended, for `ngx.thread.wait` (its results stay on the dead coroutine until then).
     private(set) var finish = Finish.none
     /// The coroutine has been woken and has not yet asked for the wait's results.
     var resultsPending = false
+    /// How the last wait ended.
+    var outcome = WaitOutcome.ready
+    /// `ngx.exit()` was called: end the thread at its next yield.
+    var exiting = false
+    private(set) var ended = false
+    /// It runs a handler's chunk (its bottom frame is the chunk's closure: "in main chunk" in tracebacks).
+    private(set) var runsChunk = false
+    private var ref: Int32 = -2
+    /// Requests served from already-buffered bytes since the last resume: past `budgetLimit` the thread
+    /// yields the worker and runs again on the next iteration, so one pipelining client cannot starve others.
+    var budget: Int32 = 0
+    /// The coroutine; nil once ended.
+    private(set) var co: OpaquePointer?
+    /// The request context it serves (it owns the thread).
+    private let sessionRef: Unmanaged<Session>
+    /// What it is parked on (`phase == .parked`), or was woken from while `resultsPending`.
+    private(set) var suspension: (any Suspension.Type)?
+    /// Scratch for the suspension's arguments (`receive`'s total and at-least, `print`'s byte count).
+    var waitA = 0
+    var waitB = 0
+    /// What a cosocket or semaphore wait is on (a thread waits on one thing at a time): `waitSocket`,
+    /// `waitSemaphore`.
+    private unowned(unsafe) var waitObject: AnyObject?
+    /// The coroutine whose API call is running (the thread's own, or a user coroutine inside it): where the
+    /// yield sentinel goes. Set by `NgxAPI.withThread`.
+    var caller: OpaquePointer?
+    /// Its links to other threads: only light threads and threads that spawned one have them (out of line).
+    private var family: Family?
+
+    /// The runtime (the process's one: not stored).
+    var runtime: NgxRuntime { NgxRuntime.shared }
+    var session: Session { sessionRef.takeUnretainedValue() }
+    /// The loop, reached without reference counting (the runtime's: not stored).
+    var loopRef: Unmanaged<EventLoop> { Unmanaged.passUnretained(NgxRuntime.shared.loop) }
+    /// The cosocket a socket wait is on (the socket is alive: its object is on the parked coroutine's stack).
+    var waitSocket: Cosocket? {
+        get { waitObject.map { unsafeDowncast($0, to: Cosocket.self) } }
+        set { waitObject = newValue }
+    }
+    /// The semaphore a `sema:wait()` is queued on (alive: its object is on the parked coroutine's stack).
+    var waitSemaphore: Semaphore? {
+        get { waitObject.map { unsafeDowncast($0, to: Semaphore.self) } }
+        set { waitObject = newValue }
+    }
+    static let budgetLimit: Int32 = 32
+    /// The same for receives satisfied at once (several per request), counted down in `tl_receive_budget`.
+    static let receiveBudgetLimit: Int32 = 256
 
     enum Kind: UInt8 {
         /// The session's entry thread: the handler, or a timer's callback.
@@ -58,32 +96,6 @@ final class LuaThread: Timer {
 
     /// The suspension it is parked on, if parked.
     var parkedOn: (any Suspension.Type)? { phase == .parked ? suspension : nil }
-    /// How the last wait ended.
-    var outcome = WaitOutcome.ready
-    /// Scratch for the suspension's arguments (`receive`'s total and at-least, `print`'s byte count).
-    var waitA = 0
-    var waitB = 0
-    /// The cosocket a socket wait is on (the socket is alive: its object is on the parked coroutine's stack).
-    unowned(unsafe) var waitSocket: Cosocket?
-    /// The semaphore a `sema:wait()` is queued on (alive: its object is on the parked coroutine's stack).
-    unowned(unsafe) var waitSemaphore: Semaphore?
-    /// `ngx.exit()` was called: end the thread at its next yield.
-    var exiting = false
-    private(set) var ended = false
-    /// It runs a handler's chunk (its bottom frame is the chunk's closure: "in main chunk" in tracebacks).
-    private(set) var runsChunk = false
-    /// Requests served from already-buffered bytes since the last resume: past `budgetLimit` the thread
-    /// yields the worker and runs again on the next iteration, so one pipelining client cannot starve others.
-    var budget: Int32 = 0
-    static let budgetLimit: Int32 = 32
-    /// The same for receives satisfied at once (several per request), counted down in `tl_receive_budget`.
-    static let receiveBudgetLimit: Int32 = 256
-
-    /// The coroutine whose API call is running (the thread's own, or a user coroutine inside it): where the
-    /// yield sentinel goes. Set by `NgxAPI.withThread`.
-    var caller: OpaquePointer?
-    /// Its links to other threads: only light threads and threads that spawned one have them (out of line).
-    private var family: Family?
 
     /// A thread's relations in `ngx.thread`.
     final class Family {
@@ -131,7 +143,6 @@ final class LuaThread: Timer {
     init(runtime: NgxRuntime, session: Session, kind: Kind = .entry) {
         self.kind = kind
         sessionRef = Unmanaged.passUnretained(session)
-        loopRef = Unmanaged.passUnretained(runtime.loop)
         super.init()
     }
 

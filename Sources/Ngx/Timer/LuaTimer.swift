@@ -107,7 +107,8 @@ extension NgxRuntime {
         }
         connectionCounter += 1
         let session = Session(
-            connection: detachedConnection,
+            fd: -1,
+            sendTimeoutMs: 0,
             number: connectionCounter,
             address: timer.address,
             port: timer.port,
