@@ -22,15 +22,15 @@ public final class AccessLogWriter {
         close(fd)
     }
 
-    /// Writes the line of the light session `s` ends.
+    /// Writes the line of the light session `s` ends, reading its values from the session itself (no record is
+    /// filled, copied or destroyed per line).
     func write(session s: Session) {
-        var r = AccessLogRecord()
-        s.fillAccessRecord(&r, withServer: lines.usesServer)
-        write(r)
+        lines.append(SessionLogView(s))
+        if lines.buffer.count >= limit { flush() }
     }
 
     /// Writes one line.
-    public func write(_ record: borrowing AccessLogRecord) {
+    public func write(_ record: AccessLogRecord) {
         lines.append(record)
         if lines.buffer.count >= limit { flush() }
     }
@@ -57,6 +57,25 @@ public final class AccessLogWriter {
             fd = nfd
         }
     }
+}
+
+/// A light session as the access log reads it: its values, now (a reference that is not counted: the session
+/// is writing its own line).
+struct SessionLogView: AccessLogSource {
+    unowned(unsafe) let s: Session
+    init(_ s: Session) { self.s = s }
+    var remoteAddress: UInt32 { s.address }
+    var remotePort: UInt16 { s.port }
+    var remoteText: String? { s.remoteText }
+    var connection: Int { s.number }
+    var requests: Int { s.requests }
+    var startMs: Int64 { s.requestStartMs }
+    var nowMs: Int64 { s.nowWallMs }
+    var bytesSent: Int { s.requestBytesSent }
+    var bytesReceived: Int { s.requestBytesReceived }
+    var serverAddress: String { s.listen?.addressText ?? "" }
+    var serverPort: UInt16 { s.listen?.port ?? 0 }
+    var failed: Bool { s.outputClosed }
 }
 
 extension Session {

@@ -1,7 +1,24 @@
 import Glibc
 
-/// What one access-log line shows: the values `AccessLogWriter.write(session:)` takes from a light session.
-public struct AccessLogRecord {
+/// What one access-log line shows. A light session's line reads its values straight from the session
+/// (`SessionLogView`); `AccessLogRecord` holds them for tests and `ngx.var`.
+protocol AccessLogSource {
+    var remoteAddress: UInt32 { get }
+    var remotePort: UInt16 { get }
+    var remoteText: String? { get }
+    var connection: Int { get }
+    var requests: Int { get }
+    var startMs: Int64 { get }
+    var nowMs: Int64 { get }
+    var bytesSent: Int { get }
+    var bytesReceived: Int { get }
+    var serverAddress: String { get }
+    var serverPort: UInt16 { get }
+    var failed: Bool { get }
+}
+
+/// The values of one access-log line, held (tests, `ngx.var`).
+public struct AccessLogRecord: AccessLogSource {
     /// The client's IPv4 address, host order.
     public var remoteAddress: UInt32 = 0
     public var remotePort: UInt16 = 0
@@ -104,7 +121,7 @@ final class AccessLogLineWriter {
 
     /// Appends one line (with its newline) for `r`: room for it is reserved once, then every byte is written in
     /// place.
-    func append(_ r: borrowing AccessLogRecord) {
+    @inline(__always) func append<R: AccessLogSource>(_ r: R) {
         buffer.reserve(
             lineBound + (usesServer ? r.serverAddress.utf8.count : 0)
                 + (r.remoteText.map { $0.utf8.count * format.ops.count } ?? 0)
@@ -129,9 +146,9 @@ final class AccessLogLineWriter {
 
     /// Writes the value of `v` at `p` (room reserved) and returns the end of it. Inlined into `append`'s loop:
     /// a call per variable cost more than the variable.
-    @inline(__always) private func write(
+    @inline(__always) private func write<R: AccessLogSource>(
         _ v: AccessLogVariable,
-        _ r: borrowing AccessLogRecord,
+        _ r: R,
         at p: UnsafeMutablePointer<UInt8>
     ) -> UnsafeMutablePointer<UInt8> {
         switch v {
