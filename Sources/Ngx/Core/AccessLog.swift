@@ -62,20 +62,21 @@ public final class AccessLogWriter {
 /// A light session as the access log reads it: its values, now (a reference that is not counted: the session
 /// is writing its own line).
 struct SessionLogView: AccessLogSource {
-    unowned(unsafe) let s: Session
-    init(_ s: Session) { self.s = s }
-    var remoteAddress: UInt32 { s.address }
-    var remotePort: UInt16 { s.port }
-    var remoteText: String? { s.remoteText }
-    var connection: Int { s.number }
-    var requests: Int { s.requests }
-    var startMs: Int64 { s.requestStartMs }
-    var nowMs: Int64 { s.nowWallMs }
-    var bytesSent: Int { s.requestBytesSent }
-    var bytesReceived: Int { s.requestBytesReceived }
-    var serverAddress: String { s.listen?.addressText ?? "" }
-    var serverPort: UInt16 { s.listen?.port ?? 0 }
-    var failed: Bool { s.outputClosed }
+    let ref: Unmanaged<Session>
+    init(_ s: Session) { ref = Unmanaged.passUnretained(s) }
+    @inline(__always) private func read<T>(_ body: (Session) -> T) -> T { ref._withUnsafeGuaranteedRef(body) }
+    var remoteAddress: UInt32 { read { $0.address } }
+    var remotePort: UInt16 { read { $0.port } }
+    var remoteText: String? { read { $0.remoteText } }
+    var connection: Int { read { $0.number } }
+    var requests: Int { read { $0.requests } }
+    var startMs: Int64 { read { $0.requestStartMs } }
+    var nowMs: Int64 { read { $0.nowWallMs } }
+    var bytesSent: Int { read { $0.requestBytesSent } }
+    var bytesReceived: Int { read { $0.requestBytesReceived } }
+    var serverAddress: String { read { $0.listen?.addressText ?? "" } }
+    var serverPort: UInt16 { read { $0.listen?.port ?? 0 } }
+    var failed: Bool { read { $0.outputClosed } }
 }
 
 extension Session {
