@@ -207,7 +207,7 @@ enum NextRequestWait: Suspension {
 
     /// The fast path's plain park, after its yield (`FastPath.nextRequest` returned 1: no bytes buffered, an
     /// unrestricted session; the thread yielded the park sentinel and nothing ran since).
-    static func parkYielded(_ t: LuaThread) {
+    @inline(__always) static func parkYielded(_ t: LuaThread) {
         t.withSession { s in
             s.connectionRef._withUnsafeGuaranteedRef { c in
                 c.releaseInputIfEmpty()
