@@ -28,18 +28,20 @@ extension FastPath {
     /// `send_wait` for the wait or the error); -1 for the classic `send` (nothing sent).
     static let sockSend: @convention(c) (Double, UnsafeRawPointer?, Int32) -> Int32 = { h, p, len in
         withSocket(h) { s in
-            guard let c = s.connection, c.writer == nil, len >= 0 else { return -1 }
-            if !c.output.isAllocated { c.output = c.pool.pointee.take() }
-            guard c.output.reserve(Int(len)) else {
-                c.releaseOutputIfEmpty()
-                return -1
+            s.withConnection(or: -1) { c in
+                guard c.writerRef == nil, len >= 0 else { return -1 }
+                if !c.output.isAllocated { c.output = c.pool.pointee.take() }
+                guard c.output.reserve(Int(len)) else {
+                    c.releaseOutputIfEmpty()
+                    return -1
+                }
+                if len > 0, let p { c.output.writePointer.copyMemory(from: p, byteCount: Int(len)) }
+                c.output.writeIndex += Int(len)
+                c.sendTimeoutMs = s.sendTimeout
+                c.flush()
+                if c.output.readable == 0, !c.outputClosed, !c.closed, !s.sendTimedOut { return len }
+                return -2
             }
-            if len > 0, let p { c.output.writePointer.copyMemory(from: p, byteCount: Int(len)) }
-            c.output.writeIndex += Int(len)
-            c.sendTimeoutMs = s.sendTimeout
-            c.flush()
-            if c.output.readable == 0, !c.outputClosed, !c.closed, !s.sendTimedOut { return len }
-            return -2
         }
     }
 
@@ -55,24 +57,28 @@ extension FastPath {
             out in
             guard let out else { return -1 }
             return withSocket(h) { s in
-                guard let c = s.connection, c.reader == nil else { return -1 }
-                var progress = false
-                if mode == 0 {
-                    guard totalD >= 1, totalD < 1e12, atLeastD >= 1, atLeastD <= totalD else { return -1 }
-                    guard c.fill(want: Int(atLeastD), progress: &progress) == .ready else { return -1 }
-                    let n = min(Int(totalD), c.input.readable)
-                    guard n <= Int(Int32.max) else { return -1 }
-                    out.pointee = UnsafeRawPointer(c.input.readPointer)
+                s.withConnection(or: -1) { c in
+                    guard c.readerRef == nil else { return -1 }
+                    var progress = false
+                    if mode == 0 {
+                        guard totalD >= 1, totalD < 1e12, atLeastD >= 1, atLeastD <= totalD else { return -1 }
+                        guard c.fill(want: Int(atLeastD), progress: &progress) == .ready else { return -1 }
+                        let n = min(Int(totalD), c.input.readable)
+                        guard n <= Int(Int32.max) else { return -1 }
+                        out.pointee = UnsafeRawPointer(c.input.readPointer)
+                        return Int32(n)
+                    }
+                    s.read = ReadRequest()
+                    s.read.mode = .line
+                    guard s.readStatus(c, progress: &progress) == .ready, s.read.found < Int(Int32.max) else {
+                        return -1
+                    }
+                    let n = s.read.found
+                    let p = c.input.readPointer
+                    if n > 0, memchr(p, 13, n) != nil { return -1 }  // CRs to drop: the classic path copies
+                    out.pointee = UnsafeRawPointer(p)
                     return Int32(n)
                 }
-                s.read = ReadRequest()
-                s.read.mode = .line
-                guard s.readStatus(c, progress: &progress) == .ready, s.read.found < Int(Int32.max) else { return -1 }
-                let n = s.read.found
-                let p = c.input.readPointer
-                if n > 0, memchr(p, 13, n) != nil { return -1 }  // CRs to drop: the classic path copies
-                out.pointee = UnsafeRawPointer(p)
-                return Int32(n)
             }
         }
 
@@ -83,36 +89,50 @@ extension FastPath {
     /// `tcp()` recorded, `coroutine.isyieldable()`), the checks the classic path makes.
     static let sockReceivePark: @convention(c) (Double, Int32, Double, Double) -> Int32 = { h, mode, totalD, atLeastD in
         withSocket(h) { s in
-            guard let t = NgxRuntime.current?.takeUnretainedValue(), t.parkedOn == nil, let c = s.connection,
-                c.reader == nil
-            else { return -1 }
-            var req = ReadRequest()
-            if mode == 0 {
-                guard totalD >= 1, totalD < 1e12, atLeastD >= 1, atLeastD <= totalD else { return -1 }
-                req.total = Int(totalD)
-                req.atLeast = Int(atLeastD)
-            } else {
-                req.mode = .line
+            s.withConnection(or: -1) { c in
+                guard let current = NgxRuntime.current, c.readerRef == nil else { return -1 }
+                return current._withUnsafeGuaranteedRef { t in park(t, s, c, mode, totalD, atLeastD) }
             }
-            s.read = req
-            var progress = false
-            guard s.readStatus(c, progress: &progress) == .wait else { return -1 }
-            c.releaseInputIfEmpty()
-            t.waitSocket = s
-            c.reader = t
-            c.armRead(s.readTimeout)
-            t.park(on: SocketReadWait.self)
-            return 1
         }
+    }
+
+    /// `sockReceivePark` with the running thread, its socket and the socket's connection at hand.
+    @inline(__always) private static func park(
+        _ t: LuaThread,
+        _ s: TCPSocket,
+        _ c: Connection,
+        _ mode: Int32,
+        _ totalD: Double,
+        _ atLeastD: Double
+    ) -> Int32 {
+        guard t.parkedOn == nil else { return -1 }
+        var req = ReadRequest()
+        if mode == 0 {
+            guard totalD >= 1, totalD < 1e12, atLeastD >= 1, atLeastD <= totalD else { return -1 }
+            req.total = Int(totalD)
+            req.atLeast = Int(atLeastD)
+        } else {
+            req.mode = .line
+        }
+        s.read = req
+        var progress = false
+        guard s.readStatus(c, progress: &progress) == .wait else { return -1 }
+        c.releaseInputIfEmpty()
+        t.waitSocket = s
+        c.reader = t
+        c.armRead(s.readTimeout)
+        t.park(on: SocketReadWait.self)
+        return 1
     }
 
     /// Consumes `n` bytes `sockReceive` returned (and a line's LF).
     static let sockConsume: @convention(c) (Double, Int32) -> Void = { h, n in
         _ = withSocket(h) { s in
-            guard let c = s.connection else { return 0 }
-            c.input.consume(Int(n))
-            c.releaseInputIfEmpty()
-            return 0
+            s.withConnection(or: 0) { c in
+                c.input.consume(Int(n))
+                c.releaseInputIfEmpty()
+                return 0
+            }
         }
     }
 
@@ -120,9 +140,10 @@ extension FastPath {
     /// method (closed, busy, unread bytes, an edge not looked at yet).
     static let sockKeepalive: @convention(c) (Double) -> Int32 = { h in
         withSocket(h) { s in
-            guard let c = s.connection, c.reader == nil, c.writer == nil, c.input.readable == 0,
-                !c.readable, !c.peerClosed
-            else { return -1 }
+            let clean = s.withConnection(or: false) { c in
+                c.readerRef == nil && c.writerRef == nil && c.input.readable == 0 && !c.readable && !c.peerClosed
+            }
+            guard clean else { return -1 }
             // field by field: a copy of the config struct would retain each of its arrays and strings
             let server = s.server
             s.release(

@@ -13,6 +13,11 @@ final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
     /// this reference is cleared whenever the connection closes or goes to the pool.
     private(set) var connectionRef: Unmanaged<Connection>?
     var connection: Connection? { connectionRef?.takeUnretainedValue() }
+    /// Runs `body` with the connection without counting a reference (the FFI fast paths); `none` without one.
+    @inline(__always) func withConnection<R>(or none: R, _ body: (Connection) -> R) -> R {
+        guard let r = connectionRef else { return none }
+        return r._withUnsafeGuaranteedRef(body)
+    }
     let server: ServerRuntime
     var connectTimeout: Int64
     var sendTimeout: Int64
