@@ -139,6 +139,19 @@ void *tl_receive_budget_address(void) { return &tl_receive_budget; }
 void tl_push_park_sentinel(lua_State *L) { lua_pushlightuserdata(L, &tl_park_sentinel_storage); }
 
 lua_State *tl_running_coroutine = NULL;
+
+static int (*tl_socket_park_fn)(double, int, double, double) = NULL;
+void tl_set_socket_park(void *fn) { tl_socket_park_fn = (int (*)(double, int, double, double))fn; }
+
+int tl_yield_socket_park(lua_State *L) {
+    if (lua_tothread(L, 1) == L && lua_isyieldable(L) && tl_socket_park_fn &&
+        tl_socket_park_fn(lua_tonumber(L, 2), (int)lua_tonumber(L, 3), lua_tonumber(L, 4), lua_tonumber(L, 5)) == 1) {
+        lua_settop(L, 0);
+        return lua_yield(L, 0);
+    }
+    lua_pushboolean(L, 0);
+    return 1;
+}
 int tl_park_yielded = 0;
 
 int tl_yield_park(lua_State *L) {

@@ -243,3 +243,21 @@ def test_result_counts_are_openresty_s(tcplua, upstream):
         ngx.say(select("#", sock:send("x")))
     ''')
     assert out == "1\n1\n1\n3\n2\n2\n"
+
+
+def test_a_receive_that_must_wait_where_it_cannot_yield_is_the_classic_error_and_the_socket_still_works(tcplua, upstream):
+    # the fast path's park checks the coroutine can yield before it parks: inside a gsub callback it declines,
+    # the classic receive raises, nothing is left armed, and the same socket then waits as usual
+    u = upstream(echo)
+    s, out = run(tcplua, f'''
+        local sock = ngx.socket.tcp()
+        assert(sock:connect("127.0.0.1", {u.port}))
+        local ok, err = pcall(string.gsub, "a", "a", function() return sock:receive(2) end)
+        ngx.say(tostring(ok), " ", err)
+        sock:send("hi")
+        ngx.say("receive: ", sock:receive(2))
+        local co = coroutine.wrap(function() return sock:receive(3) end)  -- from a user coroutine: classic
+        sock:send("abc")
+        ngx.say("in a coroutine: ", co())
+    ''')
+    assert out == "false attempt to yield across C-call boundary\nreceive: hi\nin a coroutine: abc\n"

@@ -63,6 +63,11 @@ extern char tl_park_sentinel_storage;
 /// (yieldable) sets `tl_park_yielded` and yields nothing; from a user coroutine inside, it yields the
 /// sentinel, which the thread layer passes up.
 extern lua_State *tl_running_coroutine;
+/// A cosocket receive's park (a lua_CFunction: `co, handle, mode, total, at_least`): on `co`, the running
+/// coroutine, where it can yield, calls the FFI park (`tl_set_socket_park`: `FastPath.sockReceivePark`) and,
+/// once it parked the thread, yields (it returns nothing when resumed); false with nothing changed otherwise.
+int tl_yield_socket_park(lua_State *L);
+void tl_set_socket_park(void *fn);
 extern int tl_park_yielded;
 static inline lua_State *tl_get_running_coroutine(void) { return tl_running_coroutine; }
 static inline void tl_set_running_coroutine(lua_State *co) { tl_running_coroutine = co; }

@@ -15,7 +15,8 @@ extension NgxAPI {
             Cosocket.pushUserdata(lua, s)
             // the FFI handle (`SocketTCP+FastPath.swift`): the address as a number, exact below 2^53
             lua.push(Double(UInt(bitPattern: Unmanaged.passUnretained(s).toOpaque())))
-            lua.push(t.coroutine == lua.L)
+            // the coroutine it was made on when that is the thread's own (the FFI may park only there)
+            if t.coroutine == lua.L { _ = lua_pushthread(lua.L) } else { lua.pushNil() }
             return 3
         }
     }

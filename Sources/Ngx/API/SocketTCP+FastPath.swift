@@ -84,9 +84,9 @@ extension FastPath {
 
     /// After `sockReceive` declined because the bytes are not there yet: parks the thread on the socket's read
     /// side for the same request (as the classic `receive` does) and returns 1, for the Lua layer to yield and
-    /// fetch the results; -1 for the classic `receive` (it then finishes at once, or fails). The Lua layer
-    /// calls it only on the thread's own coroutine when it can yield (`coroutine.running()` against the one
-    /// `tcp()` recorded, `coroutine.isyieldable()`), the checks the classic path makes.
+    /// fetch the results; -1 for the classic `receive` (it then finishes at once, or fails). Called by the C
+    /// function `tl_yield_socket_park` only on the thread's own coroutine (the one `tcp()` recorded) where it
+    /// can yield, the checks the classic path makes; that function yields once this parked the thread.
     static let sockReceivePark: @convention(c) (Double, Int32, Double, Double) -> Int32 = { h, mode, totalD, atLeastD in
         withSocket(h) { s in
             s.withConnection(or: -1) { c in
@@ -179,7 +179,6 @@ extension FastPath {
             unsafeBitCast(sockConsume, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(sockKeepalive, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(sockConnect, to: UnsafeMutableRawPointer.self),
-            unsafeBitCast(sockReceivePark, to: UnsafeMutableRawPointer.self),
         ]
         lua.newTable()
         for (i, p) in pointers.enumerated() {

@@ -1,4 +1,5 @@
 import CLuaJIT
+import CShim
 import EventLoop
 import Glibc
 import LuaKit
@@ -30,7 +31,9 @@ extension NgxAPI {
             ]
             for f in fns + reqFunctions + [tcpSendWait] { lua.push(f) }
             FastPath.pushSocket(lua)
-            return Int32(fns.count + reqFunctions.count + 2)
+            tl_set_socket_park(unsafeBitCast(FastPath.sockReceivePark, to: UnsafeMutableRawPointer.self))
+            lua_pushcclosure(lua.L, tl_yield_socket_park, 0)
+            return Int32(fns.count + reqFunctions.count + 3)
         }
         injectUDP(lua)
     }
@@ -39,7 +42,7 @@ extension NgxAPI {
         local ngx, YIELD, results, yield, new, connect, send, receive, receiveany, until_check, until_step,
           close, settimeout, settimeouts, setkeepalive, getreusedtimes, setoption, getoption,
           req_socket, req_send, req_receive, req_receiveany, req_until_check, req_until_step, req_settimeout,
-          req_settimeouts, req_peek, req_shutdown, send_wait, sfast = ...
+          req_settimeouts, req_peek, req_shutdown, send_wait, sfast, park_yield = ...
         local setmetatable, type, select = setmetatable, type, select
         local ffi = require "ffi"
         local cast, ffi_string = ffi.cast, ffi.string
@@ -49,8 +52,6 @@ extension NgxAPI {
         local S_keepalive = cast("int (*)(double)", sfast[4])
         local S_connect = cast("int (*)(double, const char *, int, double)", sfast[5])
         local received = ffi.new("const char *[1]")  -- where S_receive leaves the address of the bytes
-        local S_park = cast("int (*)(double, int, double, double)", sfast[6])
-        local running, isyieldable = coroutine.running, coroutine.isyieldable
         local mt = {}
         -- Passes a Swift half's results through (their count too), or yields and fetches them.
         local function pass(a, ...)
@@ -60,8 +61,8 @@ extension NgxAPI {
         mt.__index = mt
         -- { userdata, FFI handle, the thread's coroutine when made on it (the FFI may park only there) }
         local function tcp()
-          local ud, h, own = new()
-          return setmetatable({ ud, h, own and running() or nil }, mt)
+          local ud, h, co = new()
+          return setmetatable({ ud, h, co }, mt)
         end
         ngx.socket.tcp = tcp
         ngx.socket.stream = tcp
@@ -148,9 +149,9 @@ extension NgxAPI {
                 return s
               end
               -- not there yet: park through the FFI too, on the thread's own coroutine when it can yield
+              -- (park_yield checks both, parks and yields; it returns nothing once resumed, false if it did not)
               local co = self[3]
-              if co and running() == co and isyieldable() and S_park(h, mode, total, least) == 1 then
-                yield()
+              if co and park_yield(co, h, mode, total, least) == nil then
                 local data, err, partial = results()
                 if data then return data end
                 if partial == nil then return nil, err end
