@@ -160,7 +160,7 @@ extension FastPath {
         withSocket(h) { s in
             guard let p, len > 0, port >= 0, port <= 65535, port == port.rounded() else { return -1 }
             let bytes = UnsafeRawBufferPointer(start: p, count: Int(len))
-            if bytes.starts(with: "unix:".utf8) { return -1 }
+            if len >= 5 && memcmp(p, "unix:", 5) == 0 { return -1 }  // (a generic starts(with:) costs ~90 instructions)
             let key = HostCache.peer(HostCache.host(bytes), UInt16(port))
             guard SocketPool.idleCount(key) > 0 else { return -1 }
             s.close()
