@@ -16,10 +16,11 @@ extension FastPath {
             let raw = UnsafeMutableRawPointer(bitPattern: UInt(h))
         else { return -1 }
         return current._withUnsafeGuaranteedRef { t in
-            Unmanaged<Cosocket>.fromOpaque(raw)._withUnsafeGuaranteedRef { c in
-                guard c.isTCP, t.withSession({ c.owner === $0 }) else { return -1 }
-                return body(unsafeDowncast(c, to: TCPSocket.self))
+            let owned = Unmanaged<Cosocket>.fromOpaque(raw)._withUnsafeGuaranteedRef { c in
+                c.isTCP && t.withSession { c.isOwned(by: $0) }
             }
+            guard owned else { return -1 }
+            return Unmanaged<TCPSocket>.fromOpaque(raw)._withUnsafeGuaranteedRef(body)
         }
     }
 

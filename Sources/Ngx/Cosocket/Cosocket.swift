@@ -10,6 +10,11 @@ import LuaKit
 class Cosocket {
     /// The owning session while its threads run; nil once they ended.
     unowned(unsafe) var owner: Session?
+    /// Whether `s` owns it, without loading a reference (the FFI fast paths check it per call).
+    @inline(__always) final func isOwned(by s: Session) -> Bool {
+        withUnsafeBytes(of: &owner) { $0.load(as: UnsafeRawPointer?.self) }
+            == UnsafeRawPointer(Unmanaged.passUnretained(s).toOpaque())
+    }
     var next: Cosocket?
     unowned(unsafe) var previous: Cosocket?
     /// Set by `TCPSocket`: methods check it instead of a dynamic cast.
