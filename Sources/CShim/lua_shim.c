@@ -131,6 +131,19 @@ void tl_push_yield_sentinel(lua_State *L) { lua_pushlightuserdata(L, &tl_yield_s
 
 char tl_park_sentinel_storage = 0;
 
+static char tl_registry_keys[TL_REGISTRY_KEYS];
+
+void tl_registry_push(lua_State *L, int key) {
+    lua_pushlightuserdata(L, &tl_registry_keys[key]);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+}
+
+void tl_registry_store(lua_State *L, int key) {
+    lua_pushlightuserdata(L, &tl_registry_keys[key]);
+    lua_insert(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
 tl_buffer *tl_current_input = NULL;
 int32_t tl_receive_budget = 0;
 void *tl_current_input_address(void) { return &tl_current_input; }

@@ -53,6 +53,14 @@ int tl_protected(lua_State *L, tl_protected_fn fn, void *ctx);
 /// "yield, then fetch the results" (never allocates).
 void tl_push_yield_sentinel(lua_State *L);
 
+/// Registry values Swift looks up per call (a metatable per `tcp()`, the timer launcher per timer), under
+/// light userdata keys: a lookup interns no string (a Swift String key cost ~400 instructions per lookup).
+enum { TL_KEY_COSOCKET_META = 0, TL_KEY_SEMAPHORE_META = 1, TL_KEY_TIMER_LAUNCHER = 2, TL_REGISTRY_KEYS = 3 };
+/// Pushes the registry value of `key` (never allocates or raises).
+void tl_registry_push(lua_State *L, int key);
+/// Pops the top value into the registry under `key` (allocates: inside a protected call).
+void tl_registry_store(lua_State *L, int key);
+
 /// `wait_next_request`'s plain park (a lua_CFunction the Lua layer calls once the FFI call found no next
 /// request): yields the park sentinel, which the thread's resume loop turns into the park (LuaThread.swift),
 /// so nothing is recorded before the yield is known to happen. Where the coroutine cannot yield it raises

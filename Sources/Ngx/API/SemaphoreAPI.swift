@@ -1,4 +1,5 @@
 import CLuaJIT
+import CShim
 import LuaKit
 
 /// `local semaphore = require "ngx.semaphore"` (lua-resty-core's module, built in):
@@ -18,7 +19,7 @@ extension NgxAPI {
         _ = luaL_newmetatable(lua.L, semaphoreMetaKey)
         lua.push(semaphoreGC)
         lua.setField(-2, "__gc")
-        lua.pop()
+        tl_registry_store(lua.L, Int32(TL_KEY_SEMAPHORE_META))
         lua.newTable()
         for (i, f) in [semaNew, semaPost, semaCount, semaWait, ngxResults].enumerated() {
             lua.push(f)
@@ -75,7 +76,7 @@ extension NgxAPI {
         guard lua.type(at: i) == .userdata, let p = lua.toUserdata(i), lua_getmetatable(lua.L, i) != 0 else {
             return nil
         }
-        lua.getField(LUA_REGISTRYINDEX, semaphoreMetaKey)
+        tl_registry_push(lua.L, Int32(TL_KEY_SEMAPHORE_META))
         let same = lua_rawequal(lua.L, -1, -2) != 0
         lua.pop(2)
         return same ? p : nil
@@ -89,7 +90,7 @@ extension NgxAPI {
             of: UnsafeRawPointer(Unmanaged.passRetained(Semaphore(n)).toOpaque()),
             as: UnsafeRawPointer.self
         )
-        lua.getField(LUA_REGISTRYINDEX, semaphoreMetaKey)
+        tl_registry_push(lua.L, Int32(TL_KEY_SEMAPHORE_META))
         lua.setMetatable(-2)
         return 1
     }

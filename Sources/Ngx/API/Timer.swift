@@ -1,4 +1,5 @@
 import CLuaJIT
+import CShim
 import LuaKit
 
 /// Timers, as OpenResty's `ngx.timer`:
@@ -30,10 +31,8 @@ extension NgxAPI {
         guard
             lua.load("local t, premature = ... return t[1](premature, unpack(t, 2, t.n + 1))", chunkName: "=ngx.timer")
         else { fatalError("ngx.timer launcher: \(lua.string(-1) ?? "?")") }
-        lua.setField(LUA_REGISTRYINDEX, timerLauncherKey)
+        tl_registry_store(lua.L, Int32(TL_KEY_TIMER_LAUNCHER))
     }
-
-    static let timerLauncherKey = "tcplua.timer_launcher"
 
     static let timerAt: LuaFunction = { L in addTimer(Lua(L!), every: false) }
     static let timerEvery: LuaFunction = { L in addTimer(Lua(L!), every: true) }

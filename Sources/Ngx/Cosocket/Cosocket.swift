@@ -1,4 +1,5 @@
 import CLuaJIT
+import CShim
 import LuaKit
 
 /// What every cosocket (TCP, UDP) shares: the session (request context) whose threads created it, to which
@@ -63,7 +64,7 @@ class Cosocket {
     static func pushUserdata(_ lua: Lua, _ s: Cosocket) {
         let p = lua_newuserdata(lua.L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
         p.storeBytes(of: Unmanaged.passRetained(s).toOpaque(), as: UnsafeMutableRawPointer?.self)
-        lua_getfield(lua.L, LUA_REGISTRYINDEX, userdataMetaKey)
+        tl_registry_push(lua.L, Int32(TL_KEY_COSOCKET_META))
         lua.setMetatable(-2)
     }
 
@@ -100,6 +101,8 @@ class Cosocket {
         lua.setField(-2, "__gc")
         lua.pushLightUserdata(&sentinel)
         lua.rawSetI(-2, 1)
+        lua.pushValue(at: -1)
         lua_setfield(lua.L, LUA_REGISTRYINDEX, userdataMetaKey)
+        tl_registry_store(lua.L, Int32(TL_KEY_COSOCKET_META))
     }
 }

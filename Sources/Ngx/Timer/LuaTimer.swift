@@ -1,4 +1,5 @@
 import CLuaJIT
+import CShim
 import EventLoop
 import LuaKit
 
@@ -123,7 +124,7 @@ extension NgxRuntime {
         var made: (OpaquePointer, Int32)?
         let premature = timer.premature
         if let e = timer.vm.protected({ [ref = timer.ref] lua in
-            lua.getField(LUA_REGISTRYINDEX, NgxAPI.timerLauncherKey)
+            tl_registry_push(lua.L, Int32(TL_KEY_TIMER_LAUNCHER))
             guard let co = lua_newthread(lua.L) else { return }
             lua.insert(at: -2)
             lua.pushRef(ref)
