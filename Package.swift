@@ -22,7 +22,8 @@ let package = Package(
             name: "EventLoop", dependencies: ["CShim", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: hot),
         .target(name: "Config"),
-        .target(name: "SharedDict", swiftSettings: hot),
+        .target(name: "CAtomicLock"),
+        .target(name: "SharedDict", dependencies: ["CAtomicLock"], swiftSettings: hot),
         .target(
             name: "Ngx", dependencies: ["LuaKit", "EventLoop", "Config", "CShim", "SharedDict"], swiftSettings: hot),
         .target(

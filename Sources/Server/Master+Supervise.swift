@@ -129,6 +129,7 @@ extension Master {
         while true {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { break }
+            releaseZoneLocks(of: pid)
             if pid == newBinary {
                 newBinaryExited(pid, status: status)
                 continue
@@ -148,6 +149,14 @@ extension Master {
             if !spawnWorker(slot) { return true }
         }
         return stopping && allChildrenGone
+    }
+
+    /// A dead child still holding a zone's lock: the master recovers the zone and frees the lock now, while
+    /// no other process can have the pid (nginx's `ngx_unlock_mutexes`, with its line).
+    private func releaseZoneLocks(of pid: pid_t) {
+        for z in zones where z.zone.releaseLock(ofDead: pid) {
+            log.log(.alert, "shared memory zone \"\(z.name)\" was locked by \(pid)")
+        }
     }
 
     /// nginx's line for a dead child: `[alert]` for a signal or an unexpected exit, `[notice]` for a retired

@@ -101,6 +101,13 @@ extension DictZone {
     /// Walks the whole structure under the lock: nil when consistent, else what is wrong (Verify.swift).
     public func verify() -> String? { zone.locked { zone.verify() } }
 
+    /// For the master, after it reaped `pid`: if that dead process still holds the lock, takes it over, runs the
+    /// recovery a waiter would (counted in `recoveries`) and releases it. True when it did.
+    public func releaseLock(ofDead pid: Int32) -> Bool { zone.releaseLock(ofDead: pid) }
+
+    /// The pid holding the lock, 0 when it is free (a test hook: the answer may be stale at once).
+    public var lockOwner: Int32 { zone.lockOwner }
+
     /// Test hook: takes the lock and never returns (optionally breaking the structure first), so a test can
     /// kill a process inside the lock.
     public func lockAndHang(corrupting: Bool = false) -> Never { zone.lockAndHang(corrupting: corrupting) }

@@ -94,11 +94,11 @@ public struct DictZone: @unchecked Sendable {
     public var base: UnsafeMutableRawPointer { zone.base }
 
     /// Formats `size` bytes at `base` (zeroed or not) as an empty dictionary with its lock; nil when the size is
-    /// out of range or the lock cannot be set up.
+    /// out of range.
     public init?(formatting base: UnsafeMutableRawPointer, size: Int) {
         guard size >= DictZone.minimumSize, size <= DictZone.maximumSize else { return nil }
         zone = Zone(base: base)
-        guard zone.initializeLock() == 0 else { return nil }
+        zone.initializeLock()
         zone.formatStructure(size: size)
     }
 

@@ -5,8 +5,8 @@
 /// own address, and all of them see one structure.
 ///
 /// ```
-/// word 0                 header: magic, size, bucket table, heap bounds, LRU ends, counters, robust
-///                        mutex (byte 128), free-bin bitmap (192) and bin heads (256)
+/// word 0                 header: magic, size, bucket table, heap bounds, LRU ends, counters, lock word
+///                        (byte 128: 0 or the owner's pid), free-bin bitmap (192) and bin heads (256)
 /// bucketsWord            hash buckets: UInt32 word offsets of chain heads (a power of two of them)
 /// heapStart ..< heapEnd  the heap: blocks of entries, list nodes and free space (Allocator.swift)
 /// ```
@@ -46,7 +46,7 @@ enum Header {
     static let recoveries = 56  // UInt32: locks that found a dead owner
     static let resets = 60  // UInt32: recoveries that found the structure broken and emptied the zone
     static let lastSweep = 64  // Int64 ms: the last full pass over expired entries
-    static let mutex = 128  // pthread_mutex_t (40 bytes on x86-64 and arm64 glibc)
+    static let lock = 128  // UInt32: 0 or the lock owner's pid (Lock.swift); bytes 132..<192 unused
     static let bitmap = 192  // 5 x UInt64: which free bins are not empty
     static let bins = 256  // Allocator.binCount x UInt32: free-list heads
     static let end = bins + Allocator.binCount * 4
@@ -82,8 +82,8 @@ extension Zone {
         nonmutating set { setWord(Header.freeWords, newValue) }
     }
 
-    /// Writes an empty structure: header, zeroed buckets, and the whole heap as one free block. The mutex is
-    /// set up separately (`Lock.swift`), since a recovery reset keeps it.
+    /// Writes an empty structure: header, zeroed buckets, and the whole heap as one free block. The lock word
+    /// is set up separately (`Lock.swift`), since a recovery reset runs under it and keeps it.
     func formatStructure(size: Int) {
         let headerWords = (Header.end + 7) >> 3
         // One bucket per 256 bytes of zone, a power of two, at least 16.
@@ -91,7 +91,7 @@ extension Zone {
         while buckets * 256 < size { buckets <<= 1 }
         let heapStart = headerWords + (buckets * 4 + 7) / 8
         let heapEnd = size >> 3
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: Header.mutex)  // the mutex is kept
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: Header.lock)  // the lock is kept
         (base + Header.bitmap).initializeMemory(as: UInt8.self, repeating: 0, count: heapStart << 3 - Header.bitmap)
         setU64(Header.magic, Header.magicValue)
         setU64(Header.size, UInt64(size))
