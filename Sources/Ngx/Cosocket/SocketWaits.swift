@@ -136,7 +136,7 @@ enum SocketReadWait: Suspension {
     static func cancel(_ t: LuaThread) {
         guard let c = t.tcpSocket.connection else { return }
         c.reader = nil
-        c.cancelRead()
+        c.disarmRead()  // lazily: the next wait or the pool re-arms it (`close()` cancels it for real)
     }
 }
 

@@ -107,7 +107,7 @@ final class TCPSocket: Cosocket, ConnectionOwner, ConnectionReader {
     private func adopt(_ c: Connection, reused: Int) {
         c.owner = self
         c.state = .open
-        c.cancelRead()
+        c.disarmRead()  // the pool's idle timer, lazily (the next wait re-arms it; `close()` cancels it)
         c.sendTimedOut = false
         sendTimedOut = false
         connectionRef = Unmanaged.passUnretained(c)
