@@ -5,25 +5,9 @@ import Testing
 /// The lock word's own paths: the pid a forked child writes, the master's release of a reaped worker's lock,
 /// and a parent waiting on its own dead child that is not reaped yet.
 @Suite(.serialized) struct LockTests {
-    /// Forks a child running `body`, which must not return normally.
-    func spawn(_ body: () -> Void) -> pid_t {
-        let pid = fork()
-        if pid == 0 {
-            body()
-            _exit(0)
-        }
-        return pid
-    }
-
-    func exitStatus(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return status
-    }
-
     /// The exit status of `pid`, leader of its own process group, or nil when it has not ended within 10 s
     /// (the whole group is killed then).
-    func exitStatus(ofGroup pid: pid_t) -> Int32? {
+    func groupExitStatus(_ pid: pid_t) -> Int32? {
         var status: Int32 = 0
         for _ in 0..<1000 {
             if waitpid(pid, &status, WNOHANG) == pid { return status }
@@ -76,7 +60,7 @@ import Testing
             _exit(z.dict.stats.recoveries == 1 && z.dict.stats.resets == 1 ? 0 : 1)
         }
         setpgid(waiter, waiter)  // as the child does, whichever runs first
-        try #require(exitStatus(ofGroup: waiter) == 0)  // else the lock may still be held: touch nothing
+        try #require(groupExitStatus(waiter) == 0)  // else the lock may still be held: touch nothing
         #expect(z.dict.lockOwner == 0)
         #expect(z.dict.verify() == nil)
         #expect(z.get("before") == nil)  // the broken zone was emptied

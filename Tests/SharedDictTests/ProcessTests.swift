@@ -7,22 +7,6 @@ import Testing
 @Suite(.serialized) struct ProcessTests {
     static let counterKey: [UInt8] = Array("counter".utf8)
 
-    /// Forks a child running `body`, which must not return normally.
-    func spawn(_ body: () -> Void) -> pid_t {
-        let pid = fork()
-        if pid == 0 {
-            body()
-            _exit(0)
-        }
-        return pid
-    }
-
-    func exitStatus(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return status
-    }
-
     @Test func twoProcessesIncrementExactly() {
         let z = TestZone()
         let key = Self.counterKey
