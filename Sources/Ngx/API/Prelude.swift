@@ -106,9 +106,9 @@ extension NgxAPI {
           return slow3(say, ...)
         end
 
-        -- A plain park (no bytes there, the client still open) is a yield of the park sentinel, which the
-        -- thread's resume loop turns into the wait (its results are none); where the coroutine cannot yield,
-        -- park_yield raises what the classic path does. Everything else takes the classic path.
+        -- A plain park (no bytes there, the client still open) is a yield from park_yield (tl_yield_park, C),
+        -- which the thread's resume loop turns into the wait (its results are none); where the coroutine
+        -- cannot yield, park_yield raises what the classic path does. Everything else takes the classic path.
         local function park(r)
           if r == 1 then
             park_yield()
