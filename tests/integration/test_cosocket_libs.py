@@ -4,6 +4,7 @@ a zone from a file the test writes. Also ngx.socket.udp against a datagram echo.
 import pathlib
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -66,16 +67,40 @@ def dnsmasq(tmp_path_factory):
     d = tmp_path_factory.mktemp("dns")
     hosts = d / "zone.hosts"
     hosts.write_text("127.0.0.7 www.tcplua.test\n::1 www.tcplua.test\n127.0.0.8 two.tcplua.test\n")
-    port = free_port()
-    p = subprocess.Popen([need("dnsmasq"), "--no-daemon", "--conf-file=/dev/null", f"--port={port}",
-                          "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                          f"--addn-hosts={hosts}", "--user=root", f"--pid-file={d / 'pid'}",
-                          "--local=/tcplua.test/"], stderr=subprocess.DEVNULL)
-    time.sleep(0.3)
-    assert p.poll() is None, "dnsmasq did not start"
+    # Started until it answers: the port free_port found free for TCP may be taken for UDP, or taken by the
+    # time dnsmasq binds it (it then exits, possibly after a fixed sleep would have looked).
+    for _ in range(5):
+        port = free_port()
+        p = subprocess.Popen([need("dnsmasq"), "--no-daemon", "--conf-file=/dev/null", f"--port={port}",
+                              "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                              f"--addn-hosts={hosts}", "--user=root", f"--pid-file={d / 'pid'}",
+                              "--local=/tcplua.test/"], stderr=subprocess.DEVNULL)
+        if answers(port, p):
+            break
+        p.kill()
+        p.wait(10)
+    else:
+        pytest.fail("dnsmasq did not start")
     yield port
     p.terminate()
     p.wait(10)
+
+
+def answers(port, p, seconds=10):
+    """Whether the DNS server on `port` answers a query for www.tcplua.test within `seconds` (while `p` runs)."""
+    query = struct.pack(">HHHHHH", 0x7463, 0x0100, 1, 0, 0, 0) + b"".join(
+        bytes([len(label)]) + label for label in b"www.tcplua.test".split(b".")) + b"\0" + struct.pack(">HH", 1, 1)
+    deadline = time.monotonic() + seconds
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.settimeout(0.2)
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                u.sendto(query, ("127.0.0.1", port))
+                if u.recv(512)[:2] == query[:2]:
+                    return True
+            except OSError:  # refused (not bound yet) or timed out
+                time.sleep(0.05)
+    return False
 
 
 def request(s, data="x"):
