@@ -50,16 +50,7 @@ enum FastPath {
 
     @inline(__always) static func output(_ c: Connection, _ len: Int) -> UnsafeMutableRawPointer? {
         if c.outputClosed || c.closed || c.eofSent || c.output.readable + len >= c.sendLimit { return nil }
-        if !c.output.isAllocated {
-            // A request/response handler has just taken every byte of its input: that empty buffer becomes the
-            // output (one pool take and give per request less); otherwise one comes from the pool.
-            if c.input.isAllocated && c.input.readable == 0 {
-                c.output = c.input
-                c.input = ByteBuffer()
-            } else {
-                c.output = c.pool.pointee.take()
-            }
-        }
+        c.ensureOutputBuffer()
         guard c.output.reserve(len) else { return nil }
         let p = c.output.writePointer
         c.output.writeIndex += len

@@ -32,7 +32,7 @@ extension NgxAPI {
             return 2
         }
         let limit = c.sendLimit
-        if !c.output.isAllocated { c.output = c.pool.pointee.take() }
+        c.ensureOutputBuffer()
         let before = c.output.readable  // not an index: growing the buffer may move the bytes to its front
         let argc = lua.top
         var i: Int32 = 1

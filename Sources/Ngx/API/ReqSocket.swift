@@ -147,7 +147,7 @@ extension NgxAPI {
         return withClient(lua, "send", yielding: true) { t, s, c in
             if c.writerRef != nil { return pushFailure(lua, NgxStrings.socketBusyWriting) }
             if c.outputClosed || c.closed || c.eofSent { return pushFailure(lua, NgxStrings.closed) }
-            if !c.output.isAllocated { c.output = c.pool.pointee.take() }
+            c.ensureOutputBuffer()
             let before = c.output.readable
             guard appendValue(lua, 2, arg: 2, name: "send", depth: 0, into: &c.output) else {
                 c.output.writeIndex = c.output.readIndex + before

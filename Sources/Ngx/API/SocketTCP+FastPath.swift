@@ -31,7 +31,7 @@ extension FastPath {
         withSocket(h) { s in
             s.withConnection(or: -1) { c in
                 guard c.writerRef == nil, len >= 0 else { return -1 }
-                if !c.output.isAllocated { c.output = c.pool.pointee.take() }
+                c.ensureOutputBuffer()
                 guard c.output.reserve(Int(len)) else {
                     c.releaseOutputIfEmpty()
                     return -1

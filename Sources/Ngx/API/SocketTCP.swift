@@ -253,7 +253,7 @@ extension NgxAPI {
                 return pushFailure(lua, NgxStrings.closed)
             }
             if c.writer != nil { return pushFailure(lua, NgxStrings.socketBusyWriting) }
-            if !c.output.isAllocated { c.output = t.runtime.pool.pointee.take() }
+            c.ensureOutputBuffer()
             let before = c.output.readable
             guard appendValue(lua, 2, arg: 2, name: "send", depth: 0, into: &c.output) else {
                 c.output.writeIndex = c.output.readIndex + before

@@ -67,6 +67,18 @@ extension Connection {
 
     // MARK: output
 
+    /// Gives the output a buffer if it has none: the input's when it is allocated and empty (a request/response
+    /// handler has just taken every byte: one pool take and give per request less), else a pooled one.
+    @inline(__always) func ensureOutputBuffer() {
+        if output.isAllocated { return }
+        if input.isAllocated && input.readable == 0 {
+            output = input
+            input = ByteBuffer()
+        } else {
+            output = pool.pointee.take()
+        }
+    }
+
     @inline(__always) func releaseOutputIfEmpty() {
         if output.readable == 0 && output.isAllocated { pool.pointee.give(&output) }
     }
