@@ -146,18 +146,17 @@ public struct Lua {
 
     /// "file:line" of the Lua function `level` frames up (1 = the caller of the current C function).
     /// stream-lua's position prefix of a log line at `level`: `basename:line: ` or `basename:line: fn(): `.
-    public func whereStringStream(level: Int32 = 1) -> String {
-        var buf = [CChar](repeating: 0, count: 512)
-        let n = tl_where_stream(L, level, &buf, 512)
-        guard n > 0 else { return "" }
-        return buf.withUnsafeBufferPointer { b in
-            String(decoding: UnsafeRawBufferPointer(start: b.baseAddress, count: Int(n)), as: UTF8.self)
-        }
-    }
+    public func whereStringStream(level: Int32 = 1) -> String { position(tl_where_stream, level) }
 
-    public func whereString(level: Int32 = 1) -> String {
+    public func whereString(level: Int32 = 1) -> String { position(tl_where, level) }
+
+    /// The text one of the shim's position writers (`tl_where`, `tl_where_stream`) puts in a 512-byte buffer.
+    private func position(
+        _ write: (OpaquePointer?, Int32, UnsafeMutablePointer<CChar>?, Int32) -> Int32,
+        _ level: Int32
+    ) -> String {
         var buf = [CChar](repeating: 0, count: 512)
-        let n = tl_where(L, level, &buf, 512)
+        let n = write(L, level, &buf, 512)
         guard n > 0 else { return "" }
         return buf.withUnsafeBufferPointer { b in
             String(decoding: UnsafeRawBufferPointer(start: b.baseAddress, count: Int(n)), as: UTF8.self)

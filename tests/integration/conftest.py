@@ -197,6 +197,15 @@ def make_server(tmp_path):
         s.stop()
 
 
+def request(s, data="x", timeout=10):
+    """Connects to server `s`, sends `data` and returns everything it answers until it closes (text)."""
+    c = s.connect(timeout=timeout)
+    c.send(data)
+    out = c.recv_all().decode()
+    c.close()
+    return out
+
+
 def lua_server(code, extra_server="", extra_tcp=""):
     """A tcp{} block with one server on $PORT whose handler is `code` (a process_by_lua_block body)."""
     return (

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, lua_server
+from conftest import ROOT, lua_server, request
 from upstream import free_port
 
 LUA_DEPS = ROOT / ".deps" / "lua"
@@ -101,14 +101,6 @@ def answers(port, p, seconds=10):
             except OSError:  # refused (not bound yet) or timed out
                 time.sleep(0.05)
     return False
-
-
-def request(s, data="x"):
-    c = s.connect(timeout=10)
-    c.send(data)
-    out = c.recv_all().decode()
-    c.close()
-    return out
 
 
 GATE = 'if not ngx.receive(1) then return end\n'

@@ -1,11 +1,11 @@
 """The hot path runs in LuaJIT traces: the bench's framed-echo handler with its W5 shared-dict calls
 (incr, get, set), 20,000 requests, with LuaJIT's trace
-events attached. A trace must be recorded for the handler's loop, and no trace may abort inside tcplua's own
+events attached. The handler's loop must run compiled from one park to the next, and no trace may abort inside tcplua's own
 Lua layer (the `=ngx` chunk: an NYI or a classic C call would stop the trace there)."""
 import socket
 import struct
 
-from conftest import free_port
+from conftest import Client, free_port
 
 CONF = r'''
 tcp {
@@ -28,6 +28,7 @@ tcp {
             local line = what .. " " .. tostring(tr) .. " " .. tostring(info.source) .. ":" .. tostring(info.currentline)
                 .. " " .. tostring(info.linedefined)
             if what == "abort" then line = line .. " " .. tostring(otr) .. " " .. tostring(oex) end
+            if what == "stop" then line = line .. " " .. tostring(jutil.traceinfo(tr).linktype) end
             events[#events + 1] = line
         end, "trace")
     }
@@ -71,24 +72,25 @@ def test_the_handler_loop_is_compiled_and_no_trace_aborts_in_the_ngx_layer(tcplu
         assert got == frame
     for c in socks:
         c.close()
-    r = socket.create_connection(("127.0.0.1", report))
-    text = b""
-    while True:
-        b = r.recv(65536)
-        if not b:
-            break
-        text += b
-    events = text.decode().splitlines()
-    started = {e.split()[1] for e in events if e.startswith("start ") and "process_by_lua" in e}
-    stopped = {e.split()[1] for e in events if e.startswith("stop ")}
-    assert started & stopped, f"no trace recorded for the handler's loop: {events}"
+    events = Client(report).recv_all().decode().splitlines()
+    assert events[0].startswith("park ")
+    first, last = (int(x) for x in events[0].split()[1:3])
+
+    def after_the_yield(e):  # a trace that starts inside `park`, past its entry: it continues after the yield
+        where, defined = e.split()[2], e.split()[3]
+        return where.startswith("=ngx:") and first < int(where.split(":")[1]) <= last and int(defined) == first
+
+    # The handler's loop runs compiled from one park to the next: the trace that continues after the yield
+    # links to a root trace (the loop's own, or one LuaJIT rooted at `park` when that function got hot before
+    # the loop did: the loop then lies inside the continuation), never back to the interpreter.
+    continuations = {e.split()[1] for e in events if e.startswith("start ") and after_the_yield(e)}
+    linked = {e.split()[1] for e in events if e.startswith("stop ") and e.split()[-1] in ("root", "loop")}
+    assert continuations & linked, f"the handler's loop does not run compiled from park to park: {events}"
     # (an abort inside a called function may come without its location: those count too)
     aborts = [e for e in events if e.startswith("abort ") and ("=ngx" in e or "process_by_lua" not in e)]
     assert not aborts, aborts
     # A trace starting inside the layer, other than at a function's entry, continues one that a call into
     # classic C stopped (LuaJIT stitches around it): allowed only where wait_next_request parks the thread.
-    assert events[0].startswith("park ")
-    first, last = (int(x) for x in events[0].split()[1:3])
     stitched = []
     for e in events:
         parts = e.split()

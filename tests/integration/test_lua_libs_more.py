@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, lua_server
+from conftest import ROOT, lua_server, request
 from upstream import free_port
 
 LUA_DEPS = ROOT / ".deps" / "lua"
@@ -21,14 +21,6 @@ def libs():
     for f in ("resty/lrucache.lua", "resty/lrucache/pureffi.lua", "nginx/websocket/client.lua"):
         assert (LUA_DEPS / f).exists(), f"{LUA_DEPS / f} is missing: `make test` (lua-deps) fetches it"
     return f"lua_package_path '{LUA_DEPS}/?.lua;;';"
-
-
-def request(s, data="x"):
-    c = s.connect(timeout=10)
-    c.send(data)
-    out = c.recv_all().decode()
-    c.close()
-    return out
 
 
 LRU = '''

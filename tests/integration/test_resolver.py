@@ -1,10 +1,11 @@
 """Host names in cosocket connects through the `resolver` directive: a fake DNS server on loopback that
 answers, refuses, times out or sends garbage; the cache; several servers in turn; the seed's error strings."""
+import socket
 import time
 
 import pytest
 
-from conftest import lua_server, wait_until
+from conftest import Client, lua_server, request, wait_until
 from upstream import FakeDNS, Upstream, echo, free_port, fd_count
 
 
@@ -32,12 +33,16 @@ def up():
 GATE = 'if not ngx.receive(1) then return end\n'
 
 
-def request(s):
-    c = s.connect()
-    c.send("x")
-    out = c.recv_all().decode()
-    c.close()
-    return out
+def ipv6_listener():
+    """A listening socket on ::1 and its port (the test is skipped without IPv6 loopback)."""
+    srv = socket.socket(socket.AF_INET6)
+    try:
+        srv.bind(("::1", 0))
+    except OSError:
+        srv.close()
+        pytest.skip("no IPv6 loopback")
+    srv.listen(4)
+    return srv, srv.getsockname()[1]
 
 
 def connect_code(name, port):
@@ -74,16 +79,8 @@ def test_ttl_expiry_and_valid_override(tcplua, dns, up):
 
 
 def test_ipv6_answer_when_no_a_record(tcplua, dns):
-    u6 = Upstream.__new__(Upstream)
-    import socket as pysock
     import threading
-    srv = pysock.socket(pysock.AF_INET6)
-    try:
-        srv.bind(("::1", 0))
-    except OSError:
-        pytest.skip("no IPv6 loopback")
-    srv.listen(4)
-    port = srv.getsockname()[1]
+    srv, port = ipv6_listener()
 
     def serve():
         c, _ = srv.accept()
@@ -189,14 +186,7 @@ def test_udp_setpeername_resolves_host_names(tcplua, dns):
 
 def test_cache_is_keyed_by_name_and_families(tcplua, dns):
     """A server with `ipv6=off` is not handed the AAAA answer another server's lookup cached."""
-    import socket as pysock
-    srv = pysock.socket(pysock.AF_INET6)
-    try:
-        srv.bind(("::1", 0))
-    except OSError:
-        pytest.skip("no IPv6 loopback")
-    srv.listen(4)
-    port = srv.getsockname()[1]
+    srv, port = ipv6_listener()
     d = dns({"six.test": ["::1"]})
     code = GATE + f'''
         local sock = ngx.socket.tcp()
@@ -208,14 +198,8 @@ def test_cache_is_keyed_by_name_and_families(tcplua, dns):
         "        process_by_lua_block {\n%s\n        }\n    }\n" % (other, d.port, code), 1)
     s = tcplua(conf)
     assert request(s) == "1\n"
-    c = pysock.create_connection(("127.0.0.1", other), timeout=5)
-    c.sendall(b"x")
-    out = b""
-    while True:
-        b = c.recv(4096)
-        if not b:
-            break
-        out += b
-    assert out == b"nilsix.test could not be resolved (3: Host not found)\n"
+    c = Client(other)
+    c.send("x")
+    assert c.recv_all() == b"nilsix.test could not be resolved (3: Host not found)\n"
     assert d.queries == [("six.test", 1), ("six.test", 28), ("six.test", 1)]
     srv.close()

@@ -88,6 +88,11 @@ enum FastPath {
             tl_current_input_address(),
             tl_receive_budget_address(),
         ]
+        pushPointers(lua, pointers)
+    }
+
+    /// Pushes a table of `pointers` as light userdata, 1-based, for a Lua layer to `ffi.cast`.
+    static func pushPointers(_ lua: Lua, _ pointers: [UnsafeMutableRawPointer]) {
         lua.newTable()
         for (i, p) in pointers.enumerated() {
             lua.pushLightUserdata(p)

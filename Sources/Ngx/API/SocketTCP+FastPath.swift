@@ -181,11 +181,7 @@ extension FastPath {
             unsafeBitCast(sockKeepalive, to: UnsafeMutableRawPointer.self),
             unsafeBitCast(sockConnect, to: UnsafeMutableRawPointer.self),
         ]
-        lua.newTable()
-        for (i, p) in pointers.enumerated() {
-            lua.pushLightUserdata(p)
-            lua.rawSetI(-2, Int32(i + 1))
-        }
+        pushPointers(lua, pointers)
     }
 }
 

@@ -48,18 +48,20 @@ final class SocketPool: ConnectionOwner {
     /// The pool of `key` with a cap (a connect with `backlog`): made with `size` when it does not exist yet;
     /// an existing pool without one gets it (its idle connections then count).
     static func capped(_ key: String, size: Int, backlog: Int) -> SocketPool {
-        let pool: SocketPool
-        if let p = SocketPool.pool(key) {
-            pool = p
-        } else {
-            pool = SocketPool(key: key, size: size)
-            pools[key] = pool
-        }
+        let pool = made(key, size: size)
         if pool.backlog == nil {
             pool.backlog = backlog
             pool.total = pool.idle.count
         }
         return pool
+    }
+
+    /// The pool of `key`, made with `size` when it does not exist yet.
+    private static func made(_ key: String, size: Int) -> SocketPool {
+        if let p = SocketPool.pool(key) { return p }
+        let p = SocketPool(key: key, size: size)
+        pools[key] = p
+        return p
     }
 
     /// A connection of a capped pool is gone: a waiting connect may now have room.
@@ -78,13 +80,7 @@ final class SocketPool: ConnectionOwner {
     /// Pools `c` under `key`: the pool is made with `size` when it does not exist yet. `counted`: the
     /// connection already counts in the pool's cap.
     static func put(_ c: Connection, key: String, size: Int, reused: Int, idleMs: Int64, counted: Bool = false) {
-        let pool: SocketPool
-        if let p = SocketPool.pool(key) {
-            pool = p
-        } else {
-            pool = SocketPool(key: key, size: size)
-            pools[key] = pool
-        }
+        let pool = made(key, size: size)
         if pool.idle.count >= pool.size, !pool.idle.isEmpty {
             pool.idle.removeFirst().connection.close()  // its owner is still this pool: already out of the list
         }
