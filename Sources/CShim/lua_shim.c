@@ -148,6 +148,10 @@ tl_buffer *tl_current_input = NULL;
 int32_t tl_receive_budget = 0;
 void *tl_current_input_address(void) { return &tl_current_input; }
 void *tl_receive_budget_address(void) { return &tl_receive_budget; }
+tl_buffer *tl_current_output = NULL;
+int32_t tl_output_limit = 0;
+void *tl_current_output_address(void) { return &tl_current_output; }
+void *tl_output_limit_address(void) { return &tl_output_limit; }
 
 void tl_push_park_sentinel(lua_State *L) { lua_pushlightuserdata(L, &tl_park_sentinel_storage); }
 

@@ -15,13 +15,9 @@ tcp {
         netutil = require "netutil"
         local jutil = require "jit.util"
         events = {}
-        -- where wait_next_request parks the thread: the one place a classic call (and a yield) is expected
-        local park = ngx.wait_next_request
-        for i = 1, 10 do
-            local name, value = debug.getupvalue(ngx.wait_next_request, i)
-            if name == "park" then park = value end
-        end
-        local w = debug.getinfo(park, "S")
+        -- where the thread parks: wait_next_request yields from a C function (the one place a classic call,
+        -- and a yield, is expected)
+        local w = debug.getinfo(ngx.wait_next_request, "S")
         events[1] = "park " .. w.linedefined .. " " .. w.lastlinedefined
         jit.attach(function(what, tr, func, pc, otr, oex)
             local info = func and jutil.funcinfo(func, pc) or {}
@@ -76,12 +72,12 @@ def test_the_handler_loop_is_compiled_and_no_trace_aborts_in_the_ngx_layer(tcplu
     assert events[0].startswith("park ")
     first, last = (int(x) for x in events[0].split()[1:3])
 
-    def after_the_yield(e):  # a trace that starts inside `park`, past its entry: it continues after the yield
+    def after_the_yield(e):  # a trace that starts inside wait_next_request, past its entry: after the yield
         where, defined = e.split()[2], e.split()[3]
         return where.startswith("=ngx:") and first < int(where.split(":")[1]) <= last and int(defined) == first
 
     # The handler's loop runs compiled from one park to the next: the trace that continues after the yield
-    # links to a root trace (the loop's own, or one LuaJIT rooted at `park` when that function got hot before
+    # links to a root trace (the loop's own, or one LuaJIT rooted at wait_next_request when it got hot before
     # the loop did: the loop then lies inside the continuation), never back to the interpreter.
     continuations = {e.split()[1] for e in events if e.startswith("start ") and after_the_yield(e)}
     linked = {e.split()[1] for e in events if e.startswith("stop ") and e.split()[-1] in ("root", "loop")}

@@ -98,12 +98,25 @@ typedef struct { const char *base; uint32_t cap, rd, wr; } tl_buffer;
 extern tl_buffer *tl_current_input;
 /// Receives satisfied at once left to the running thread before it yields the worker (reset at each resume).
 extern int32_t tl_receive_budget;
+/// The running thread's client output buffer (its connection's `output`) while that output is open, else NULL:
+/// the Lua layer appends printed bytes to it without a call while the total stays under `tl_output_limit`
+/// (the print limit). Set around each resume; cleared when the output closes during one (Connection.swift).
+extern tl_buffer *tl_current_output;
+extern int32_t tl_output_limit;
 /// Their addresses, for the Lua layer.
 void *tl_current_input_address(void);
 void *tl_receive_budget_address(void);
+void *tl_current_output_address(void);
+void *tl_output_limit_address(void);
 /// Swift reaches them through these (inlined; a C global is shared mutable state to Swift 6).
 static inline tl_buffer *tl_get_current_input(void) { return tl_current_input; }
 static inline void tl_set_current_input(tl_buffer *b) { tl_current_input = b; }
+static inline tl_buffer *tl_get_current_output(void) { return tl_current_output; }
+static inline int32_t tl_output_limit_value(void) { return tl_output_limit; }
+static inline void tl_set_current_output(tl_buffer *b, int32_t limit) {
+    tl_current_output = b;
+    tl_output_limit = limit;
+}
 static inline void tl_reset_receive_budget(int32_t n) { tl_receive_budget = n; }
 /// Counts one receive satisfied at once: whether the budget is spent.
 static inline int tl_spend_receive_budget(void) { return --tl_receive_budget <= 0; }

@@ -49,7 +49,7 @@ enum FastPath {
     static let output: @convention(c) (Int) -> UnsafeMutableRawPointer? = fastOutput
 
     @inline(__always) static func output(_ c: Connection, _ len: Int) -> UnsafeMutableRawPointer? {
-        if c.outputClosed || c.closed || c.eofSent || c.output.readable + len >= c.sendLimit { return nil }
+        if !c.outputIsOpen || c.output.readable + len >= c.sendLimit { return nil }
         c.ensureOutputBuffer()
         guard c.output.reserve(len) else { return nil }
         let p = c.output.writePointer
@@ -57,11 +57,11 @@ enum FastPath {
         return p
     }
 
-    /// `wait_next_request()` up to the point where it may have to wait (`NextRequestWait.begin`): 0 when the
-    /// next request's bytes are there; 1 for a plain park (nothing buffered, an unrestricted session), which the
-    /// Lua layer yields (`tl_yield_park`) and the thread's resume loop records; 2 when the session ends here
-    /// and 3 for a park the classic path makes (the budget spent with the next bytes there, a timer or
-    /// `log_by_lua*`, whose classic call raises); -1 with no running thread.
+    /// `wait_next_request()` when the Lua layer cannot park it by itself (bytes are buffered, or no client
+    /// input is published), up to the point where it may have to wait (`NextRequestWait.begin`): 0 when the
+    /// next request's bytes are there; 2 when the session ends here and 3 for a park the classic path makes
+    /// (the budget spent with the next bytes there, a timer or `log_by_lua*`, whose classic call raises); -1
+    /// with no running thread.
     static let nextRequest: @convention(c) () -> Int32 = fastNextRequest
 
     /// `ngx.now()`: the loop's cached wall clock in seconds.
@@ -87,6 +87,8 @@ enum FastPath {
             UnsafeMutableRawPointer(reOffsets),
             tl_current_input_address(),
             tl_receive_budget_address(),
+            tl_current_output_address(),
+            tl_output_limit_address(),
         ]
         pushPointers(lua, pointers)
     }
@@ -115,8 +117,7 @@ private func fastNextRequest() -> Int32 {
         t.withSession { s in
             s.connectionRef._withUnsafeGuaranteedRef { c in
                 let next = NextRequestWait.begin(t, s, c)
-                if next != .park { return next.rawValue }
-                return c.input.readable > 0 || s.restricted ? 3 : 1
+                return next == .park ? 3 : next.rawValue
             }
         }
     }

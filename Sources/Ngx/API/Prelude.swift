@@ -24,9 +24,13 @@ extension NgxAPI {
         local C_now = cast("double (*)(void)", fast[4])
         local C_update_time = cast("void (*)(void)", fast[5])
         local received = ffi.new("const char *[1]")
-        ffi.cdef[[typedef struct { const char *base; uint32_t cap, rd, wr; } tl_buffer;]]
+        -- ByteBuffer's 32-bit counts read as signed, so the trace computes with integers, not doubles: one
+        -- past 2 GiB would read negative and fail every check below, taking the classic path.
+        ffi.cdef[[typedef struct { const char *base; int32_t cap, rd, wr; } tl_buffer;]]
         local input = cast("tl_buffer **", fast[13])
         local rbudget = cast("int32_t *", fast[14])
+        local output = cast("tl_buffer **", fast[15])
+        local olimit = cast("int32_t *", fast[16])
         local receive, print, say, wait_next_request, sleep, exit =
           ngx.receive, ngx.print, ngx.say, ngx.wait_next_request, ngx.sleep, ngx.exit
 
@@ -84,8 +88,29 @@ extension NgxAPI {
           if n >= 3 then c = str(c) if c == nil then return nil end lc = #c end
           if n >= 4 then d = str(d) if d == nil then return nil end ld = #d end
           local len = la + lb + lc + ld + nl
-          local p = C_output(len)
-          if p == nil then return nil end
+          -- Appended to the connection's output without a call while it is open, has room and stays under
+          -- the print limit; with no buffer yet, it takes the input's once that is empty (as
+          -- Connection.ensureOutputBuffer does). Else C_output makes room, or declines.
+          local p
+          local o = output[0]
+          if o ~= nil then
+            if o.base == nil then
+              local i = input[0]
+              if i.base ~= nil and i.rd == i.wr then
+                o.base, o.cap, o.rd, o.wr = i.base, i.cap, 0, 0
+                i.base, i.cap, i.rd, i.wr = nil, 0, 0, 0
+              end
+            end
+            local wr = o.wr
+            if o.base ~= nil and len <= o.cap - wr and wr - o.rd + len < olimit[0] then
+              o.wr = wr + len
+              p = cast("char *", o.base + wr)
+            end
+          end
+          if p == nil then
+            p = C_output(len)
+            if p == nil then return nil end
+          end
           if la > 0 then ffi_copy(p, a, la) end
           if lb > 0 then ffi_copy(p + la, b, lb) end
           if lc > 0 then ffi_copy(p + la + lb, c, lc) end
@@ -106,19 +131,22 @@ extension NgxAPI {
           return slow3(say, ...)
         end
 
-        -- A plain park (no bytes there, the client still open) is a yield from park_yield (tl_yield_park, C),
-        -- which the thread's resume loop turns into the wait (its results are none); where the coroutine
-        -- cannot yield, park_yield raises what the classic path does. Everything else takes the classic path.
+        -- With nothing buffered in a client session, the call is a yield from park_yield (tl_yield_park, C);
+        -- after it the thread's resume loop sends the output, ends the light session and parks the thread
+        -- (its results are none), or lets it run on when the next bytes are readable already. Where the
+        -- coroutine cannot yield, park_yield raises what the classic path does. With bytes buffered, C_next
+        -- ends the light session and finds them (0), or says how to park (the classic path).
         local function park(r)
-          if r == 1 then
-            park_yield()
-            return
-          end
           if r < 0 then r = wait_next_request() else r = park_next(r == 3 and 1 or r) end
           if r == YIELD then yield() return results() end
         end
 
         ngx.wait_next_request = function()
+          local b = input[0]
+          if b ~= nil and b.rd == b.wr then
+            park_yield()
+            return
+          end
           local r = C_next()
           if r == 0 then return end
           return park(r)

@@ -60,6 +60,20 @@ extension Connection {
         withUnsafeMutablePointer(to: &input) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: tl_buffer.self) }
     }
 
+    /// The same for `output`, published as `tl_current_output` while the output is open (`outputIsOpen`).
+    var outputAddress: UnsafeMutablePointer<tl_buffer> {
+        withUnsafeMutablePointer(to: &output) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: tl_buffer.self) }
+    }
+
+    /// Whether printed bytes can still be buffered (the fast paths' condition; the classic print says why not).
+    @inline(__always) var outputIsOpen: Bool { !(outputClosed || closed || eofSent) }
+
+    /// The output closed while it may be published to the running thread's Lua layer: it is not any more, so
+    /// the next print takes the classic path (which drops or refuses as it should).
+    func unpublishOutput() {
+        if tl_get_current_output() == outputAddress { tl_set_current_output(nil, 0) }
+    }
+
     /// Returns the input buffer to the pool once it holds nothing.
     @inline(__always) func releaseInputIfEmpty() {
         if input.readable == 0 && input.isAllocated { pool.pointee.give(&input) }

@@ -58,13 +58,13 @@ class Connection: EventHandler {
     var peerClosed = false
     var eof = false
     /// Output can no longer be sent (write error, send timeout): what is printed is dropped.
-    var outputClosed = false
+    var outputClosed = false { didSet { unpublishOutput() } }
     /// `ngx.eof()` (or the client socket's `shutdown("send")`): nothing more is printed, and the write side
     /// is shut once the output is sent.
-    var eofSent = false
+    var eofSent = false { didSet { unpublishOutput() } }
     /// send_timeout passed with output unsent.
     var sendTimedOut = false
-    private(set) var closed = false
+    private(set) var closed = false { didSet { unpublishOutput() } }
     var state = State.open
     /// How a close with client bytes unread is done (`lingering_close`, `lingering_time`, `lingering_timeout`).
     var linger = LingerSettings()

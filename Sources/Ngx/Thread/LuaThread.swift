@@ -247,28 +247,37 @@ final class LuaThread: Timer {
     /// stack above its function, passed to it by this first resume.
     func resume(arguments: Int32 = 0) {
         var nargs = arguments
+        budget = 0
         while let co, !ended {
             let previous = NgxRuntime.current
             let previousInput = tl_get_current_input()
+            let previousOutput = tl_get_current_output()
+            let previousLimit = tl_output_limit_value()
             let previousCoroutine = tl_get_running_coroutine()
             tl_set_running_coroutine(co)
             NgxRuntime.current = Unmanaged.passUnretained(self)
-            tl_set_current_input(withConnection { c in c.sendLimit == 0 ? nil : c.inputAddress })  // 0: log_by_lua*
-            tl_reset_receive_budget(LuaThread.receiveBudgetLimit)
-            budget = 0
+            publishConnection()
             let status = lua_resume(co, nargs)
             nargs = 0
             NgxRuntime.current = previous
             tl_set_current_input(previousInput)
+            tl_set_current_output(previousOutput, previousLimit)
             tl_set_running_coroutine(previousCoroutine)
             switch status {
             case LUA_YIELD:
-                // wait_next_request's plain park (Prelude.swift): the output went out in `begin`, nothing ran
-                // since. From the thread's own coroutine it yields nothing; from a user coroutine, the sentinel.
-                if tl_take_park_yielded() != 0 { return NextRequestWait.parkYielded(self) }
-                let parks = tl_yielded_park(co) != 0
-                lua_settop(co, 0)
-                if parks { return NextRequestWait.parkYielded(self) }
+                // wait_next_request's plain park (Prelude.swift), with nothing buffered and nothing run since:
+                // from the thread's own coroutine it yields nothing, from a user coroutine the sentinel. The
+                // output goes out, the light session ends, and the thread parks or, with the next bytes
+                // there already, runs on.
+                var parks = tl_take_park_yielded() != 0
+                if !parks {
+                    parks = tl_yielded_park(co) != 0
+                    lua_settop(co, 0)
+                }
+                if parks {
+                    if NextRequestWait.afterYield(self) { continue }
+                    return
+                }
                 if exiting { return withSession { $0.exit(from: self) } }
                 if phase != .parked {  // a bare coroutine.yield(): run again on the next iteration
                     park(on: PostedWait.self)
@@ -293,6 +302,25 @@ final class LuaThread: Timer {
                     ? "lua user thread aborted: runtime error: " : "lua entry thread aborted: runtime error: "
                 session.log(.error, what + errorTrace(co))
                 return end()
+            }
+        }
+    }
+
+    /// Publishes the session connection's buffers to the Lua layer for this resume (`tl_current_input`,
+    /// `tl_current_output`): only in a client session outside `log_by_lua*` (a timer's or the log phase's
+    /// receive and print take the classic path, which refuses them), the output only while it is open.
+    @inline(__always) private func publishConnection() {
+        tl_reset_receive_budget(LuaThread.receiveBudgetLimit)
+        withSession { (s: Session) -> Void in
+            s.connectionRef._withUnsafeGuaranteedRef { (c: Connection) -> Void in
+                if s.restricted || c.sendLimit == 0 {
+                    tl_set_current_input(nil)
+                    tl_set_current_output(nil, 0)
+                    return
+                }
+                tl_set_current_input(c.inputAddress)
+                let output: UnsafeMutablePointer<tl_buffer>? = c.outputIsOpen ? c.outputAddress : nil
+                tl_set_current_output(output, Int32(c.sendLimit))
             }
         }
     }
