@@ -158,3 +158,16 @@ def test_receive_all_again_after_the_end(tcplua):
     c.send("abc")
     c.shutdown_write()
     assert c.recv_all() == b"abc||nil\n"
+
+
+def test_print_right_after_eof_in_the_same_run_is_refused(tcplua):
+    # No yield between the eof and the prints: the Lua layer's buffered print must see the output closed.
+    s = tcplua(stream('''
+        ngx.say("bye")
+        ngx.eof()
+        local a, aerr = ngx.say("late")
+        local p, perr = ngx.print("x", 1)
+        ngx.log(ngx.ERR, "after eof: ", tostring(a), " ", aerr, " ", tostring(p), " ", perr)
+    '''))
+    assert s.connect().recv_all() == b"bye\n"
+    s.wait_log(r"after eof: nil seen eof nil seen eof")

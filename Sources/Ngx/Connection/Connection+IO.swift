@@ -23,34 +23,52 @@ extension Connection {
         return fillReading(want: want, progress: &progress)
     }
 
-    /// `fill` when the bytes are not all buffered yet.
+    /// `fill` when the bytes are not all buffered yet. The read that brings bytes is the common case and stays
+    /// in line; growing the buffer and the read's other outcomes are out of line.
     func fillReading(want: Int, progress: inout Bool) -> FillResult {
         while input.readable < want {
             if eof || closed { return .closed }
             if !readable { return .wait }
             if !input.isAllocated { input = pool.pointee.take() }
-            if input.writable == 0 && !input.reserve(min(want - input.readable, max(input.capacity, 4096))) {
-                eof = true
-                readError = ENOMEM
-                return .closed
-            }
+            if input.writable == 0 && !growInput(want: want) { return .closed }
             let ask = input.writable
-            switch Sys.read(fd, input.writePointer, ask) {
-            case .bytes(let n):
-                input.writeIndex += n
-                bytesReceived += n
+            let n = read(fd, input.writePointer, ask)
+            if n > 0 {
+                input.writeIndex &+= n
+                bytesReceived &+= n
                 progress = true
                 if n < ask && !peerClosed { readable = false }
-            case .eof:
-                eof = true
-            case .wouldBlock:
-                readable = false
-            case .failed(let e):
-                eof = true
-                readError = e
+            } else {
+                readEnded(n)
             }
         }
         return .ready
+    }
+
+    /// Room for the rest of a receive of `want` bytes; false (the receive ends: "out of memory") when the buffer
+    /// cannot grow.
+    @inline(never) private func growInput(want: Int) -> Bool {
+        if input.reserve(min(want - input.readable, max(input.capacity, 4096))) { return true }
+        eof = true
+        readError = ENOMEM
+        return false
+    }
+
+    /// A read that brought no bytes (`n` <= 0): the peer's FIN, the socket drained, an interrupted call (read
+    /// again), or a failure.
+    @inline(never) private func readEnded(_ n: Int) {
+        if n == 0 {
+            eof = true
+            return
+        }
+        let e = errno
+        if e == EINTR { return }
+        if e == EAGAIN || e == EWOULDBLOCK {
+            readable = false
+        } else {
+            eof = true
+            readError = e
+        }
     }
 
     /// Where `input` is stored in this object (its storage: a final class's stored property is accessed in

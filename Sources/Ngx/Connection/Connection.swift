@@ -135,7 +135,10 @@ class Connection: EventHandler {
         switch state {
         case .open:
             if readable, let r = readerRef {
-                r._withUnsafeGuaranteedRef { $0.suspensionReady() }
+                r._withUnsafeGuaranteedRef { t in
+                    // A keepalive connection's next request, the hot path: its wait called without dispatch.
+                    if t.parkedOn == NextRequestWait.self { NextRequestWait.ready(t, self) } else { t.suspensionReady() }
+                }
             } else if peerClosed, readerRef == nil {
                 owner?.peerHungUpWhileNotRead(self)
             }
