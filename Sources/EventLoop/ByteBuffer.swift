@@ -114,7 +114,7 @@ public struct BufferPool {
         self.maxFree = maxFree
     }
 
-    @inlinable public mutating func take() -> ByteBuffer {
+    @inlinable @inline(__always) public mutating func take() -> ByteBuffer {
         guard let p = head else { return ByteBuffer(capacity: chunkSize) }
         head = p.load(as: UnsafeMutableRawPointer?.self)
         count &-= 1
@@ -122,7 +122,7 @@ public struct BufferPool {
     }
 
     /// Takes back a buffer; standard-size ones are kept for reuse (up to `maxFree`), others freed.
-    @inlinable public mutating func give(_ b: inout ByteBuffer) {
+    @inlinable @inline(__always) public mutating func give(_ b: inout ByteBuffer) {
         guard let p = b.base else { return }
         if b.capacity32 == UInt32(truncatingIfNeeded: chunkSize) && count < maxFree {
             p.storeBytes(of: head, as: UnsafeMutableRawPointer?.self)

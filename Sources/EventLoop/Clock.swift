@@ -28,7 +28,7 @@ public struct CachedClock {
     /// read again at most a second later (one system clock read per iteration, not two). The two advance at the
     /// same rate but for NTP's slewing (at most 0.5 ms a second); a step of the wall clock shows within a
     /// second, or at the next `ngx.update_time()`.
-    public mutating func tick() {
+    @inline(__always) public mutating func tick() {
         guard !isManual else { return }
         monotonicMs = read(CLOCK_MONOTONIC)
         if monotonicMs &- wallReadAt < CachedClock.wallReadEveryMs {

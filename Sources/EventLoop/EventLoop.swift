@@ -27,12 +27,17 @@ public enum Events {
 /// runs from `run()`; nothing here is thread-safe.
 public final class EventLoop {
     private let epfd: Int32
-    /// Handlers by descriptor, retained once on `register` and released after the iteration that deregisters
-    /// them (a handler may deregister itself while it runs).
-    private var handlers: [Unmanaged<EventHandler>?] = []
-    /// The generation of each descriptor's registration, carried in the epoll data beside the fd (nginx's
-    /// `instance` bit): an event queued for a closed fd never reaches a new handler that got the same number.
-    private var generations: [UInt32] = []
+    /// Per descriptor, its handler, retained once on `register` and released after the iteration that
+    /// deregisters it (a handler may deregister itself while it runs), and the generation of its registration,
+    /// carried in the epoll data beside the fd (nginx's `instance` bit): an event queued for a closed fd never
+    /// reaches a new handler that got the same number. Plain memory, `slotCount` of them (no array checks on
+    /// the dispatch).
+    private var slots: UnsafeMutablePointer<Slot>
+    private var slotCount = 0
+    private struct Slot {
+        var handler: Unmanaged<EventHandler>?
+        var generation: UInt32
+    }
     private var generation: UInt32 = 0
     private var released: [Unmanaged<EventHandler>] = []
     /// Objects kept alive until the current iteration ends (a session that ended inside its own callback).
@@ -56,11 +61,24 @@ public final class EventLoop {
         guard fd >= 0 else { throw SysError("epoll_create1") }
         epfd = fd
         events = UnsafeMutableRawPointer.allocate(byteCount: EventLoop.maxEvents * eventStride, alignment: 8)
+        slots = UnsafeMutablePointer<Slot>.allocate(capacity: 1)
     }
 
     deinit {
         close(epfd)
         events.deallocate()
+        slots.deallocate()
+    }
+
+    /// Room for descriptors up to `fd` (and 63 more).
+    private func growSlots(to fd: Int) {
+        let count = fd + 64
+        let grown = UnsafeMutablePointer<Slot>.allocate(capacity: count)
+        grown.moveInitialize(from: slots, count: slotCount)
+        (grown + slotCount).initialize(repeating: Slot(handler: nil, generation: 0), count: count - slotCount)
+        slots.deallocate()
+        slots = grown
+        slotCount = count
     }
 
     @inlinable public var now: Int64 { clock.monotonicMs }
@@ -70,19 +88,15 @@ public final class EventLoop {
     /// Registers `fd` edge-triggered for read, write and peer hang-up.
     public func register(_ fd: Int32, _ handler: EventHandler, events: UInt32? = nil) throws(SysError) {
         let ev = events ?? (Events.read | Events.write | Events.readHangup | Events.edge)
-        if Int(fd) >= handlers.count {
-            handlers.append(contentsOf: repeatElement(nil, count: Int(fd) + 64 - handlers.count))
-            generations.append(contentsOf: repeatElement(0, count: handlers.count - generations.count))
-        }
+        if Int(fd) >= slotCount { growSlots(to: Int(fd)) }
         generation &+= 1
         guard tl_epoll_add(epfd, fd, ev, data(fd, generation)) == 0 else { throw SysError("epoll_ctl(ADD)") }
-        generations[Int(fd)] = generation
-        handlers[Int(fd)] = Unmanaged.passRetained(handler)
+        slots[Int(fd)] = Slot(handler: Unmanaged.passRetained(handler), generation: generation)
     }
 
     /// Changes the events watched on a registered `fd`.
     public func modify(_ fd: Int32, events: UInt32) {
-        _ = tl_epoll_mod(epfd, fd, events, data(fd, Int(fd) < generations.count ? generations[Int(fd)] : 0))
+        _ = tl_epoll_mod(epfd, fd, events, data(fd, Int(fd) < slotCount ? slots[Int(fd)].generation : 0))
     }
 
     @inline(__always) private func data(_ fd: Int32, _ generation: UInt32) -> UInt64 {
@@ -93,9 +107,9 @@ public final class EventLoop {
     /// (one system call less per connection); only for descriptors no other process shares.
     public func deregister(_ fd: Int32, closing: Bool = false) {
         if !closing { _ = tl_epoll_del(epfd, fd) }
-        if Int(fd) < handlers.count, let h = handlers[Int(fd)] {
+        if Int(fd) >= 0 && Int(fd) < slotCount, let h = slots[Int(fd)].handler {
             released.append(h)
-            handlers[Int(fd)] = nil
+            slots[Int(fd)].handler = nil
         }
     }
 
@@ -104,7 +118,7 @@ public final class EventLoop {
 
     /// Calls `body` with every registered handler (for a graceful stop: not a hot path).
     public func forEachHandler(_ body: (EventHandler) -> Void) {
-        for h in handlers { if let h { body(h.takeUnretainedValue()) } }
+        for i in 0..<slotCount { if let h = slots[i].handler { body(h.takeUnretainedValue()) } }
     }
 
     // MARK: timers
@@ -170,8 +184,11 @@ public final class EventLoop {
             let bits = e.loadUnaligned(as: UInt32.self)
             let data = e.loadUnaligned(fromByteOffset: eventDataOffset, as: UInt64.self)
             let fd = Int(data & 0xffff_ffff)
-            if fd < handlers.count, generations[fd] == UInt32(truncatingIfNeeded: data >> 32), let h = handlers[fd] {
-                h._withUnsafeGuaranteedRef { $0.handleEvent(bits) }
+            if fd < slotCount {
+                let slot = slots[fd]
+                if slot.generation == UInt32(truncatingIfNeeded: data >> 32), let h = slot.handler {
+                    h._withUnsafeGuaranteedRef { $0.handleEvent(bits) }
+                }
             }
             i += 1
         }

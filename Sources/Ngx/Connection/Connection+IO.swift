@@ -130,16 +130,13 @@ extension Connection {
     func flushOutput() {
         var progressed = false
         while output.readable > 0 && writable && !outputClosed {
-            switch Sys.write(fd, output.readPointer, output.readable) {
-            case .bytes(let n):
+            let n = tl_send(fd, output.readPointer, output.readable)
+            if n >= 0 {
                 output.consume(n)
-                bytesSent += n
+                bytesSent &+= n
                 progressed = true
-            case .wouldBlock, .eof:
-                blockedOnWrite()
-            case .failed(let e):
-                outputClosed = true
-                writeError = e
+            } else {
+                writeFailed()
             }
         }
         if output.readable == 0 || outputClosed {
@@ -148,6 +145,19 @@ extension Connection {
             if eofSent && !outputClosed { _ = shutdown(fd, Int32(SHUT_WR)) }
         } else if progressed || !hasWriteTimerArmed {
             armWriteTimer()
+        }
+    }
+
+    /// A write that failed: interrupted (write again), the socket full (wait for EPOLLOUT), or an error (the
+    /// output closes).
+    @inline(never) private func writeFailed() {
+        let e = errno
+        if e == EINTR { return }
+        if e == EAGAIN || e == EWOULDBLOCK {
+            blockedOnWrite()
+        } else {
+            outputClosed = true
+            writeError = e
         }
     }
 
