@@ -43,9 +43,10 @@ enum FastPath {
         return Int32(n)
     }
 
-    /// Room for `len` more bytes of output (`print`/`say` of strings and numbers): the address to copy them
-    /// to, or nil to take the classic path (no running thread, the connection closed, or the output would
-    /// reach the limit at which `print` waits).
+    /// Room for `len` more bytes of output (`print`/`say` of strings and numbers, when the Lua layer cannot
+    /// append them to the published output buffer itself: no buffer to take, or no room in it): the address
+    /// to copy them to, or nil to take the classic path (no running thread, the connection closed, or the
+    /// output would reach the limit at which `print` waits).
     static let output: @convention(c) (Int) -> UnsafeMutableRawPointer? = fastOutput
 
     @inline(__always) static func output(_ c: Connection, _ len: Int) -> UnsafeMutableRawPointer? {
