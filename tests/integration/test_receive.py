@@ -159,3 +159,28 @@ def test_receive_uncaught_bad_argument_aborts_session(tcplua):
     c = s.connect()
     assert c.recv_all() == b"before\n"
     s.wait_log(r"\[error\] .*lua entry thread aborted: runtime error: .*bad argument < 0")
+
+
+FRAMED = r'''
+local n = 0
+while true do
+    local head = ngx.receive(4)
+    if not head then return end
+    local a, b, c, d = head:byte(1, 4)
+    local body = ngx.receive(((a * 256 + b) * 256 + c) * 256 + d)
+    n = n + 1
+    ngx.print(n, ":", #body, ":", body:sub(1, 1), "\n")
+    ngx.wait_next_request()
+end
+'''
+
+
+def test_requests_that_fill_the_read_buffer_exactly_are_all_served(tcplua):
+    # Two 8 KiB requests fill the 16 KiB read buffer to the byte: after the second, nothing is buffered but the
+    # socket still holds the next ones, so the wait's park finds them and the handler runs on.
+    s = tcplua(lua_server(FRAMED, "access_log off;"))
+    c = s.connect()
+    frames = b"".join((8188).to_bytes(4, "big") + bytes([97 + i]) * 8188 for i in range(6))
+    c.sock.sendall(frames)
+    want = b"".join(b"%d:8188:%c\n" % (i + 1, 97 + i) for i in range(6))
+    assert c.recv_exact(len(want)) == want
