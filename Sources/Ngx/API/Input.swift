@@ -206,29 +206,25 @@ enum NextRequestWait: Suspension {
     }
 
     /// After the plain park's yield (`tl_yield_park`, called by the Lua layer when nothing was buffered; nothing
-    /// ran since): `begin` (the output goes out, the light session ends, the next bytes are looked for), then
+    /// ran since), with the thread's session and its connection: `begin` (the output goes out, the light session ends, the next bytes are looked for), then
     /// the park, or the session's end. True when the thread runs on at once (the next bytes were readable
     /// already, within its budget): its yield then returns nothing, as the call does.
-    @inline(__always) static func afterYield(_ t: LuaThread) -> Bool {
-        t.withSession { (s: Session) -> Bool in
-            s.connectionRef._withUnsafeGuaranteedRef { (c: Connection) -> Bool in
-                switch begin(t, s, c) {
-                case .ready:
-                    return true
-                case .exit:
-                    s.exit(from: t)
-                case .park where c.input.readable > 0:  // the budget is spent: the next request waits one turn
-                    t.park(on: PostedWait.self)
-                    t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: 0) }
-                case .park:
-                    c.releaseInputIfEmpty()
-                    c.readerRef = Unmanaged.passUnretained(t)
-                    if let ka = s.keepaliveTimeout { c.armRead(Int64(ka)) } else { c.cancelRead() }
-                    t.park(on: NextRequestWait.self)
-                }
-                return false
-            }
+    @inline(__always) static func afterYield(_ t: LuaThread, _ s: Session, _ c: Connection) -> Bool {
+        switch begin(t, s, c) {
+        case .ready:
+            return true
+        case .exit:
+            s.exit(from: t)
+        case .park where c.input.readable > 0:  // the budget is spent: the next request waits one turn
+            t.park(on: PostedWait.self)
+            t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: 0) }
+        case .park:
+            c.releaseInputIfEmpty()
+            c.readerRef = Unmanaged.passUnretained(t)
+            if let ka = s.keepaliveTimeout { c.armRead(Int64(ka)) } else { c.cancelRead() }
+            t.park(on: NextRequestWait.self)
         }
+        return false
     }
 
     static func ready(_ t: LuaThread) { t.withConnection { c in ready(t, c) } }

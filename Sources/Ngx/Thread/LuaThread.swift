@@ -246,6 +246,11 @@ final class LuaThread: Timer {
     /// (not nested: spawning in a loop does not grow the C stack). `arguments`: values on a fresh coroutine's
     /// stack above its function, passed to it by this first resume.
     func resume(arguments: Int32 = 0) {
+        sessionRef._withUnsafeGuaranteedRef { s in run(s, arguments) }
+    }
+
+    /// `resume` with the session at hand (the connection is the session: `Session` is a `Connection`).
+    private func run(_ s: Session, _ arguments: Int32) {
         var nargs = arguments
         budget = 0
         while let co, !ended {
@@ -256,7 +261,7 @@ final class LuaThread: Timer {
             let previousCoroutine = tl_get_running_coroutine()
             tl_set_running_coroutine(co)
             NgxRuntime.current = Unmanaged.passUnretained(self)
-            publishConnection()
+            publishConnection(s)
             let status = lua_resume(co, nargs)
             nargs = 0
             NgxRuntime.current = previous
@@ -275,7 +280,7 @@ final class LuaThread: Timer {
                     lua_settop(co, 0)
                 }
                 if parks {
-                    if NextRequestWait.afterYield(self) { continue }
+                    if NextRequestWait.afterYield(self, s, s) { continue }
                     return
                 }
                 if exiting { return withSession { $0.exit(from: self) } }
@@ -309,20 +314,16 @@ final class LuaThread: Timer {
     /// Publishes the session connection's buffers to the Lua layer for this resume (`tl_current_input`,
     /// `tl_current_output`): only in a client session outside `log_by_lua*` (a timer's or the log phase's
     /// receive and print take the classic path, which refuses them), the output only while it is open.
-    @inline(__always) private func publishConnection() {
+    @inline(__always) private func publishConnection(_ s: Session) {
         tl_reset_receive_budget(LuaThread.receiveBudgetLimit)
-        withSession { (s: Session) -> Void in
-            s.connectionRef._withUnsafeGuaranteedRef { (c: Connection) -> Void in
-                if s.restricted || c.sendLimit == 0 {
-                    tl_set_current_input(nil)
-                    tl_set_current_output(nil, 0)
-                    return
-                }
-                tl_set_current_input(c.inputAddress)
-                let output: UnsafeMutablePointer<tl_buffer>? = c.outputIsOpen ? c.outputAddress : nil
-                tl_set_current_output(output, Int32(c.sendLimit))
-            }
+        if s.restricted || s.sendLimit == 0 {
+            tl_set_current_input(nil)
+            tl_set_current_output(nil, 0)
+            return
         }
+        tl_set_current_input(s.inputAddress)
+        let output: UnsafeMutablePointer<tl_buffer>? = s.outputIsOpen ? s.outputAddress : nil
+        tl_set_current_output(output, Int32(s.sendLimit))
     }
 
     /// The message and traceback of a failed coroutine, built inside a protected call; in `stream { }` as
