@@ -163,4 +163,18 @@ struct AccessLogFormatTests {
         }
         #expect(String(decoding: b.bytes, as: UTF8.self) == expected)
     }
+
+    /// The short copy the line writer uses, at every length across its word-pair boundaries: the bytes copied
+    /// exactly, nothing written before or past them.
+    @Test func shortCopiesAtEveryLength() {
+        let source = (0..<48).map { UInt8(33 + $0) }
+        for n in 0...40 {
+            var target = [UInt8](repeating: 0, count: 48)
+            source.withUnsafeBufferPointer { s in
+                target.withUnsafeMutableBufferPointer { t in copyShort(s.baseAddress!, n, to: t.baseAddress! + 2) }
+            }
+            #expect(Array(target[2..<(2 + n)]) == Array(source[0..<n]), "length \(n)")
+            #expect(target[0..<2].allSatisfy { $0 == 0 } && target[(2 + n)...].allSatisfy { $0 == 0 }, "length \(n)")
+        }
+    }
 }
