@@ -57,6 +57,8 @@ final class AccessLogLineWriter {
     private let programCount: Int
     private let literals: UnsafeMutablePointer<UInt8>
     private var cachedSecond = Int64.min
+    /// The cached second as milliseconds `[secondFrom, secondFrom + 1000)`: the per-line check, in line.
+    private var secondFrom = Int64.max
     private var timeLocal = LineBuffer(capacity: 64)
     private var timeISO8601 = LineBuffer(capacity: 64)
     private var cachedMs = Int64.min
@@ -252,8 +254,13 @@ final class AccessLogLineWriter {
     }
 
     /// Rebuilds the two local-time strings when `ms` is in another second than the cached one.
-    private func refreshSecond(_ ms: Int64) {
+    @inline(__always) private func refreshSecond(_ ms: Int64) {
+        if ms &- secondFrom >= 1000 || ms < secondFrom { rebuildSecond(ms) }
+    }
+
+    private func rebuildSecond(_ ms: Int64) {
         let sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        secondFrom = sec &* 1000
         guard sec != cachedSecond else { return }
         cachedSecond = sec
         let c = TimeFormat.components(Int(sec), utc: false)
