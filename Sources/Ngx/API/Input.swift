@@ -206,9 +206,10 @@ enum NextRequestWait: Suspension {
     }
 
     /// After the plain park's yield (`tl_yield_park`, called by the Lua layer when nothing was buffered; nothing
-    /// ran since), with the thread's session and its connection: `begin` (the output goes out, the light session ends, the next bytes are looked for), then
-    /// the park, or the session's end. True when the thread runs on at once (the next bytes were readable
-    /// already, within its budget): its yield then returns nothing, as the call does.
+    /// ran since), with the thread's session and its connection: `begin` (the output goes out, the light
+    /// session ends, the next bytes are looked for), then the park, or the session's end. True when the thread
+    /// runs on at once (the next bytes were readable already, within its budget): its yield then returns
+    /// nothing, as the call does.
     @inline(__always) static func afterYield(_ t: LuaThread, _ s: Session, _ c: Connection) -> Bool {
         switch begin(t, s, c) {
         case .ready:

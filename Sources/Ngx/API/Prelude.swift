@@ -24,8 +24,9 @@ extension NgxAPI {
         local C_now = cast("double (*)(void)", fast[4])
         local C_update_time = cast("void (*)(void)", fast[5])
         local received = ffi.new("const char *[1]")
-        -- ByteBuffer's 32-bit counts read as signed, so the trace computes with integers, not doubles: one
-        -- past 2 GiB would read negative and fail every check below, taking the classic path.
+        -- ByteBuffer's 32-bit counts read as signed, so the trace computes with integers, not doubles: an index
+        -- past 2 GiB reads negative, and the checks below (an index >= 0, a count >= what is asked) then take
+        -- the classic path.
         ffi.cdef[[typedef struct { const char *base; int32_t cap, rd, wr; } tl_buffer;]]
         local input = cast("tl_buffer **", fast[13])
         local rbudget = cast("int32_t *", fast[14])
@@ -55,7 +56,7 @@ extension NgxAPI {
                 if b ~= nil and bud > 0 then
                   local rd = b.rd
                   local avail = b.wr - rd
-                  if avail >= floor(al) then
+                  if rd >= 0 and avail >= floor(al) then
                     rbudget[0] = bud
                     local t = floor(total)
                     local n = avail < t and avail or t
@@ -102,7 +103,7 @@ extension NgxAPI {
               end
             end
             local wr = o.wr
-            if o.base ~= nil and len <= o.cap - wr and wr - o.rd + len < olimit[0] then
+            if o.base ~= nil and wr >= 0 and len <= o.cap - wr and wr - o.rd + len < olimit[0] then
               o.wr = wr + len
               p = cast("char *", o.base + wr)
             end

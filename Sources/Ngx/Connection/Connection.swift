@@ -137,7 +137,11 @@ class Connection: EventHandler {
             if readable, let r = readerRef {
                 r._withUnsafeGuaranteedRef { t in
                     // A keepalive connection's next request, the hot path: its wait called without dispatch.
-                    if t.parkedOn == NextRequestWait.self { NextRequestWait.ready(t, self) } else { t.suspensionReady() }
+                    if t.parkedOn == NextRequestWait.self {
+                        NextRequestWait.ready(t, self)
+                    } else {
+                        t.suspensionReady()
+                    }
                 }
             } else if peerClosed, readerRef == nil {
                 owner?.peerHungUpWhileNotRead(self)
