@@ -29,10 +29,7 @@ public enum Sys {
             let r = Glibc.read(fd, p, n)
             if r > 0 { return .bytes(r) }
             if r == 0 { return .eof }
-            let e = errno
-            if e == EINTR { continue }
-            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
-            return .failed(e)
+            if let failure = lastFailure() { return failure }
         }
     }
 
@@ -40,11 +37,18 @@ public enum Sys {
         while true {
             let r = tl_send(fd, p, n)
             if r >= 0 { return .bytes(r) }
-            let e = errno
-            if e == EINTR { continue }
-            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
-            return .failed(e)
+            if let failure = lastFailure() { return failure }
         }
+    }
+
+    /// What the read or write that just returned -1 means, from errno: `.wouldBlock` (the socket is drained or
+    /// full), `.failed`, or nil for an interrupted call (make it again). For callers that make the call
+    /// themselves to keep its success path free of the `IOResult` (the connection's hot read and send).
+    @inlinable public static func lastFailure() -> IOResult? {
+        let e = errno
+        if e == EINTR { return nil }
+        if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+        return .failed(e)
     }
 
     public static func close(_ fd: Int32) { _ = Glibc.close(fd) }

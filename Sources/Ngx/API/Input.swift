@@ -198,11 +198,17 @@ enum NextRequestWait: Suspension {
         case .park where c.input.readable > 0:  // the budget is spent: the next request waits one turn
             return PostedWait.post(t)
         case .park:
-            c.releaseInputIfEmpty()
-            c.readerRef = Unmanaged.passUnretained(t)
-            if let ka = s.keepaliveTimeout { c.armRead(Int64(ka)) } else { c.cancelRead() }
+            armWait(t, s, c)
             return t.suspend(on: NextRequestWait.self)
         }
+    }
+
+    /// What the wait for the next request arms: the connection's reader and its keepalive timer (the empty
+    /// input buffer goes back to the pool while the connection idles).
+    @inline(__always) private static func armWait(_ t: LuaThread, _ s: Session, _ c: Connection) {
+        c.releaseInputIfEmpty()
+        c.readerRef = Unmanaged.passUnretained(t)
+        if let ka = s.keepaliveTimeout { c.armRead(Int64(ka)) } else { c.cancelRead() }
     }
 
     /// After the plain park's yield (`tl_yield_park`, called by the Lua layer when nothing was buffered; nothing
@@ -217,12 +223,9 @@ enum NextRequestWait: Suspension {
         case .exit:
             s.exit(from: t)
         case .park where c.input.readable > 0:  // the budget is spent: the next request waits one turn
-            t.park(on: PostedWait.self)
-            t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: 0) }
+            PostedWait.postYielded(t)
         case .park:
-            c.releaseInputIfEmpty()
-            c.readerRef = Unmanaged.passUnretained(t)
-            if let ka = s.keepaliveTimeout { c.armRead(Int64(ka)) } else { c.cancelRead() }
+            armWait(t, s, c)
             t.park(on: NextRequestWait.self)
         }
         return false

@@ -57,17 +57,13 @@ extension Connection {
     /// A read that brought no bytes (`n` <= 0): the peer's FIN, the socket drained, an interrupted call (read
     /// again), or a failure.
     @inline(never) private func readEnded(_ n: Int) {
-        if n == 0 {
-            eof = true
-            return
-        }
-        let e = errno
-        if e == EINTR { return }
-        if e == EAGAIN || e == EWOULDBLOCK {
-            readable = false
-        } else {
+        switch n == 0 ? .eof : Sys.lastFailure() {
+        case .eof: eof = true
+        case .wouldBlock: readable = false
+        case .failed(let e):
             eof = true
             readError = e
+        case .bytes, nil: break  // interrupted: read again
         }
     }
 
@@ -151,13 +147,12 @@ extension Connection {
     /// A write that failed: interrupted (write again), the socket full (wait for EPOLLOUT), or an error (the
     /// output closes).
     @inline(never) private func writeFailed() {
-        let e = errno
-        if e == EINTR { return }
-        if e == EAGAIN || e == EWOULDBLOCK {
-            blockedOnWrite()
-        } else {
+        switch Sys.lastFailure() {
+        case .wouldBlock: blockedOnWrite()
+        case .failed(let e):
             outputClosed = true
             writeError = e
+        case .bytes, .eof, nil: break  // interrupted: write again
         }
     }
 

@@ -56,8 +56,8 @@ final class AccessLogLineWriter {
     private let variables: UnsafeMutablePointer<AccessLogVariable>
     private let programCount: Int
     private let literals: UnsafeMutablePointer<UInt8>
-    private var cachedSecond = Int64.min
-    /// The cached second as milliseconds `[secondFrom, secondFrom + 1000)`: the per-line check, in line.
+    /// The second the local-time strings show, as milliseconds `[secondFrom, secondFrom + 1000)` (none yet:
+    /// Int64.max); the per-line check is in line.
     private var secondFrom = Int64.max
     private var timeLocal = LineBuffer(capacity: 64)
     private var timeISO8601 = LineBuffer(capacity: 64)
@@ -261,8 +261,6 @@ final class AccessLogLineWriter {
     private func rebuildSecond(_ ms: Int64) {
         let sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         secondFrom = sec &* 1000
-        guard sec != cachedSecond else { return }
-        cachedSecond = sec
         let c = TimeFormat.components(Int(sec), utc: false)
         let year = UInt(c.tm_year + 1900)
         let off = Int(c.tm_gmtoff / 60)

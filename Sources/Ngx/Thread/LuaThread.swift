@@ -284,10 +284,7 @@ final class LuaThread: Timer {
                     return
                 }
                 if exiting { return withSession { $0.exit(from: self) } }
-                if phase != .parked {  // a bare coroutine.yield(): run again on the next iteration
-                    park(on: PostedWait.self)
-                    loopRef._withUnsafeGuaranteedRef { $0.arm(self, afterMs: 0) }
-                }
+                if phase != .parked { PostedWait.postYielded(self) }  // a bare coroutine.yield(): run again next turn
                 withConnection { c in  // what it printed goes out now; an empty input buffer goes back
                     c.flush()
                     c.releaseInputIfEmpty()
@@ -312,11 +309,11 @@ final class LuaThread: Timer {
     }
 
     /// Publishes the session connection's buffers to the Lua layer for this resume (`tl_current_input`,
-    /// `tl_current_output`): only in a client session outside `log_by_lua*` (a timer's or the log phase's
-    /// receive and print take the classic path, which refuses them), the output only while it is open.
+    /// `tl_current_output`): only in a client session outside `log_by_lua*` (`restricted`: a timer's or the log
+    /// phase's receive and print take the classic path, which refuses them), the output only while it is open.
     @inline(__always) private func publishConnection(_ s: Session) {
         tl_reset_receive_budget(LuaThread.receiveBudgetLimit)
-        if s.restricted || s.sendLimit == 0 {
+        if s.restricted {
             tl_set_current_input(nil)
             tl_set_current_output(nil, 0)
             return

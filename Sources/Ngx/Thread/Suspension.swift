@@ -38,4 +38,10 @@ enum PostedWait: Suspension {
         t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: 0) }
         return t.suspend(on: PostedWait.self)
     }
+
+    /// The same for a thread that has yielded already (its resume loop records it: nothing to push).
+    static func postYielded(_ t: LuaThread) {
+        t.park(on: PostedWait.self)
+        t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: 0) }
+    }
 }
