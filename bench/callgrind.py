@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """User-space instructions per request, counted by valgrind's callgrind: W1 (framed echo, 64 B) on 10
-connections, over N requests after a warm-up, for tcplua (release build, `master_process off`) and the C floor.
+connections one request at a time (`--inflight`: on 50, all in flight), over N requests after a warm-up, for tcplua (release build, `master_process off`) and the C floor.
 Instruction counts do not depend on what the rest of the machine is doing, so they compare builds exactly.
 
     python3 bench/callgrind.py [--requests 20000] [--binary PATH ...] [--access-log on|off|both] [--no-floor]
-                               [--shdict] [--keep DIR]
+                               [--shdict] [--keep DIR] [--inflight]
     python3 bench/callgrind.py --proxy [--binary PATH ...]     (P1: each request forwarded through a pooled
                                                                  cosocket to the C floor, not counted)
 """
@@ -22,25 +22,35 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
-from run import SHDICT_LUA, fill, free_port, wait_listening  # noqa: E402  (the runner's helpers and W5 calls)
+from peers import SHDICT_LUA, fill, free_port, wait_listening  # noqa: E402  (the runner's helpers and W5 calls)
+
+
+INFLIGHT = False
 
 
 def drive(port, requests, conns=10, payload=64):
-    """`requests` framed-echo round trips spread over `conns` connections, one in flight per connection."""
+    """`requests` framed-echo round trips over `conns` connections. Serial (the default): one request in flight
+    at a time, so each one costs the server a loop iteration of its own (the worst case). `--inflight`: 50
+    connections, every one with a request in flight (W1's shape: the server finds many ready per wait)."""
+    if INFLIGHT:
+        conns = 50
     frame = struct.pack(">I", payload) + b"x" * payload
     socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(conns)]
     for s in socks:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.settimeout(30)
-    for i in range(requests):
-        s = socks[i % conns]
-        s.sendall(frame)
-        got = 0
-        while got < len(frame):
-            b = s.recv(65536)
-            if not b:
-                raise RuntimeError("server closed")
-            got += len(b)
+    wave = conns if INFLIGHT else 1
+    for i in range(0, requests, wave):
+        batch = [socks[(i + k) % conns] for k in range(min(wave, requests - i))]
+        for s in batch:
+            s.sendall(frame)
+        for s in batch:
+            got = 0
+            while got < len(frame):
+                b = s.recv(65536)
+                if not b:
+                    raise RuntimeError("server closed")
+                got += len(b)
     for s in socks:
         s.close()
 
@@ -107,9 +117,12 @@ def main():
     ap.add_argument("--proxy", action="store_true",
                     help="count P1 only: W1 forwarded through a pooled cosocket to the C floor (uncounted)")
     ap.add_argument("--keep", metavar="DIR", help="keep each callgrind dump in DIR (for callgrind_annotate)")
+    ap.add_argument("--inflight", action="store_true",
+                    help="50 connections, all with a request in flight (default: one request at a time on 10)")
     args = ap.parse_args()
-    global KEEP
-    KEEP = args.keep
+    global KEEP, INFLIGHT
+    KEEP, INFLIGHT = args.keep, args.inflight
+    shape = "50 connections, all in flight" if INFLIGHT else "10 connections, one request in flight"
     binaries = args.binary or [str(ROOT / ".build" / "release" / "tcplua")]
     if args.proxy:
         up = free_port()
@@ -117,7 +130,7 @@ def main():
         try:
             wait_listening(up, floor)
             print(f"user-space instructions per proxied request, P1 (64 B framed), {args.requests} requests "
-                  "on 10 connections")
+                  f"on {shape}")
             for b in binaries:
                 port = free_port()
                 n = count(tcplua_cmd(b, port, False, upstream=up), port, args.requests)
@@ -127,7 +140,7 @@ def main():
             floor.wait()
         return
     logs = {"on": [True], "off": [False], "both": [False, True]}[args.access_log]
-    print(f"user-space instructions per request, W1 (64 B framed echo), {args.requests} requests on 10 connections")
+    print(f"user-space instructions per request, W1 (64 B framed echo), {args.requests} requests on {shape}")
     if not args.no_floor:
         port = free_port()
         n = count([str(BENCH / "out" / "echo_floor"), str(port)], port, args.requests)

@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from run import TCPLUA, free_port, stop, wait_listening  # noqa: E402
+from peers import TCPLUA, free_port, stop, wait_listening  # noqa: E402
 
 CONF = """daemon off;
 master_process off;
