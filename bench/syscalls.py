@@ -19,7 +19,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from peers import LOADGEN, Floor, TCPLua, free_port, stop, tree  # noqa: E402
 from run import WORKLOADS  # noqa: E402
 
-CALLS = ["epoll_wait", "read", "recvfrom", "write", "sendto"]
+CALLS = ["epoll_wait", "epoll_ctl", "read", "recvfrom", "write", "sendto"]
 
 
 def count(peer, seconds):
@@ -34,7 +34,7 @@ def count(peer, seconds):
         gen = subprocess.Popen(["taskset", "-c", "1", str(LOADGEN), "-p", str(port), "-c", str(w.conns), "-s",
                                 str(w.payload), "-d", str(seconds + 3), "-w", "1"], stdout=subprocess.DEVNULL)
         time.sleep(1.5)
-        events = ",".join(f"syscalls:sys_enter_{c}" for c in CALLS)
+        events = ",".join([f"syscalls:sys_enter_{c}" for c in CALLS] + ["raw_syscalls:sys_enter"])
         r = subprocess.run(["perf", "stat", "-x,", "-e", events, "-p", str(worker), "--", "sleep", str(seconds)],
                            capture_output=True, text=True)
         gen.wait()
@@ -45,7 +45,7 @@ def count(peer, seconds):
     for line in r.stderr.splitlines():
         f = line.split(",")
         if len(f) > 2 and f[0].isdigit():
-            counts[f[2].rsplit("sys_enter_", 1)[-1]] = int(f[0])
+            counts[f[2].rsplit("sys_enter_", 1)[-1].replace("raw_syscalls:sys_enter", "all")] = int(f[0])
     if not counts:
         raise RuntimeError("perf stat counted nothing: " + r.stderr.strip()[-300:])
     return counts
@@ -61,7 +61,7 @@ def main():
     for peer in (TCPLua(), Floor()):
         c = count(peer, args.seconds)
         requests = max(1, c.get("read", 0) + c.get("recvfrom", 0))
-        per = ", ".join(f"{name} {c.get(name, 0) / requests:.2f}" for name in CALLS if c.get(name))
+        per = ", ".join(f"{name} {c.get(name, 0) / requests:.2f}" for name in CALLS + ["all"] if c.get(name))
         print(f"  {peer.name}: {per}; {requests / max(1, c.get('epoll_wait', 0)):.1f} requests per epoll_wait")
 
 
