@@ -245,6 +245,32 @@ def test_result_counts_are_openresty_s(tcplua, upstream):
     assert out == "1\n1\n1\n3\n2\n2\n"
 
 
+def test_where_it_cannot_yield_a_call_that_can_answer_at_once_answers_and_only_a_wait_raises(tcplua, upstream):
+    # As OpenResty's: inside a gsub callback a receiveany (the classic path) with bytes buffered returns them,
+    # a finished light thread's results come back, and a receive that has to wait or a sleep raises, leaving
+    # nothing armed (the socket and the thread go on as usual); a spawn always yields, so it raises at once.
+    u = upstream(echo)
+    s, out = run(tcplua, f'''
+        local function inside(f) return pcall(string.gsub, "a", "a", f) end
+        local sock = ngx.socket.tcp()
+        assert(sock:connect("127.0.0.1", {u.port}))
+        sock:send("hello")
+        ngx.say("first: ", sock:receive(1))
+        ngx.say("receiveany: ", inside(function() return sock:receiveany(10) end))
+        ngx.say("receive: ", inside(function() return sock:receive(2) end))
+        local th = ngx.thread.spawn(function() return "done" end)
+        ngx.say("wait: ", inside(function() local ok, r = ngx.thread.wait(th) return r end))
+        ngx.say("sleep: ", inside(function() ngx.sleep(0.01) end))
+        ngx.say("spawn: ", inside(function() ngx.thread.spawn(function() end) end))
+        ngx.sleep(0.02)
+        sock:send("again")
+        ngx.say("then: ", sock:receive(5))
+    ''')
+    cannot = "falseattempt to yield across C-call boundary"
+    assert out == (f"first: h\nreceiveany: trueello1\nreceive: {cannot}\nwait: truedone1\nsleep: {cannot}\n"
+                   f"spawn: {cannot}\nthen: again\n")
+
+
 def test_a_receive_that_must_wait_where_it_cannot_yield_is_the_classic_error_and_the_socket_still_works(tcplua, upstream):
     # the fast path's park checks the coroutine can yield before it parks: inside a gsub callback it declines,
     # the classic receive raises, nothing is left armed, and the same socket then waits as usual

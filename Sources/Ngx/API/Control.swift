@@ -11,7 +11,7 @@ extension NgxAPI {
     static let ngxExit: LuaFunction = { L in
         let lua = Lua(L!)
         let code = lua.toNumber(1) ?? 0
-        return withThread(lua, yielding: true) { t in
+        return withThread(lua, yielding: true, alwaysYields: true) { t in
             // In preread_by_lua*, ngx.OK and ngx.DECLINED go on to the content handler; other codes end there.
             if code != 0 && code != -5 { t.withSession { $0.prereadDeclined = true } }
             return t.exit()

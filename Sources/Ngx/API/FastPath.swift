@@ -116,7 +116,9 @@ private func fastNextRequest() -> Int32 {
     guard let current = NgxRuntime.current else { return -1 }
     return current._withUnsafeGuaranteedRef { t in
         t.withSession { s in
-            s.connectionRef._withUnsafeGuaranteedRef { c in
+            // A timer's or the log phase's wait: the classic call refuses it, before anything ends.
+            if s.restricted { return 3 }
+            return s.connectionRef._withUnsafeGuaranteedRef { c in
                 let next = NextRequestWait.begin(t, s, c)
                 return next == .park ? 3 : next.rawValue
             }

@@ -34,16 +34,32 @@ extension NgxAPI {
         }
     }
 
+    /// Where the coroutine cannot yield, a wait whose next bytes are buffered ends the light session and
+    /// returns (the seed returns at once when they are there); one that may have to wait raises before
+    /// anything ends.
     static let ngxWaitNextRequest: LuaFunction = { L in
         let lua = Lua(L!)
-        return withThread(lua, yielding: true, client: true) { t in NextRequestWait.start(t) }
+        return withThread(lua, yielding: true, client: true) { t in
+            if lua_isyieldable(lua.L) != 0 { return NextRequestWait.start(t) }
+            guard t.session.connection.input.readable > 0 else { return lua.error(NgxStrings.cannotYield) }
+            return unyielding(t, NextRequestWait.begin(t), lua)
+        }
     }
 
     /// The second half of `wait_next_request` after the fast path's `begin` (argument: its code).
     static let ngxParkNextRequest: LuaFunction = { L in
         let lua = Lua(L!)
         let next = NextRequestWait.Next(rawValue: Int32(lua.toNumber(1) ?? 1)) ?? .park
-        return withThread(lua, yielding: true, client: true) { t in NextRequestWait.park(t, next) }
+        return withThread(lua, yielding: true, client: true) { t in
+            lua_isyieldable(lua.L) != 0 ? NextRequestWait.park(t, next) : unyielding(t, next, lua)
+        }
+    }
+
+    /// `wait_next_request` after `begin` where the coroutine cannot yield: the next request that is there is
+    /// served at once, budget or not (its turn cannot be given up here); anything else raises.
+    private static func unyielding(_ t: LuaThread, _ next: NextRequestWait.Next, _ lua: Lua) -> Int32 {
+        if next == .ready || (next == .park && t.session.connection.input.readable > 0) { return 0 }
+        return lua.error(NgxStrings.cannotYield)
     }
 }
 
@@ -54,7 +70,8 @@ enum ReceiveWait: Suspension {
         var progress = false
         switch c.fill(want: atLeast, progress: &progress) {
         case .ready:
-            if tl_spend_receive_budget() != 0 {  // a handler that only ever finds bytes waiting
+            // A handler that only ever finds bytes waiting (where it can yield: else they are returned).
+            if tl_spend_receive_budget() != 0 && lua_isyieldable(lua.L) != 0 {
                 t.waitA = total
                 t.waitB = atLeast
                 t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: 0) }

@@ -57,13 +57,16 @@ public enum NgxAPI {
     }
 
     /// Runs `body` with the running thread, without reference counting (the hot path), or raises
-    /// "API disabled in the context of ..." outside one. With `yielding`, the caller must be where it can
-    /// yield, since the API will park the thread. With `client`, the API needs the client connection: a
-    /// timer has none.
+    /// "API disabled in the context of ..." outside one. With `yielding`, the API may park the thread: it is
+    /// refused where nothing may wait (`log_by_lua*`), and where the caller cannot yield (a metamethod, a
+    /// sort comparator, a gsub callback) only a call that has to wait raises (`LuaThread.suspend`): one that
+    /// can answer at once answers, as OpenResty's do. With `alwaysYields` (spawn, exit) that is checked
+    /// first. With `client`, the API needs the client connection: a timer has none.
     @inline(__always)
     static func withThread(
         _ lua: Lua,
         yielding: Bool = false,
+        alwaysYields: Bool = false,
         client: Bool = false,
         _ body: (LuaThread) -> Int32
     ) -> Int32 {
@@ -74,10 +77,9 @@ public enum NgxAPI {
             if client || yielding, t.withSession({ $0.restricted }), let refused = t.session.refusal(client: client) {
                 return lua.error(NgxStrings.disabled(refused))
             }
-            // Checked before any state is set: a yield that would fail (inside a metamethod, a sort comparator,
-            // a gsub callback) must not leave a wait armed behind a caught error. A user coroutine may yield:
-            // the thread layer's coroutine.resume passes the API's yield up (API/Thread.swift).
-            if yielding && lua_isyieldable(lua.L) == 0 { return lua.error(NgxStrings.cannotYield) }
+            // Checked before any state is set for an API that always yields. A user coroutine may yield: the
+            // thread layer's coroutine.resume passes the API's yield up (API/Thread.swift).
+            if alwaysYields && lua_isyieldable(lua.L) == 0 { return lua.error(NgxStrings.cannotYield) }
             t.caller = lua.L
             return body(t)
         }

@@ -36,11 +36,14 @@ extension NgxAPI {
           ngx.receive, ngx.print, ngx.say, ngx.wait_next_request, ngx.sleep, ngx.exit
 
         -- The classic paths are tail-called small functions: a parked thread's stack holds their frame, not
-        -- the fast path's, and stays within the coroutine's first stack allocation.
-        local function slow3(f, ...)
-          local a, b, c = f(...)
+        -- the fast path's, and stays within the coroutine's first stack allocation. They return what the
+        -- classic function returns, as many values as it does.
+        local function after(a, ...)
           if a == YIELD then yield() return results() end
-          return a, b, c
+          return a, ...
+        end
+        local function slow(f, ...)
+          return after(f(...))
         end
 
         ngx.receive = function(...)
@@ -48,29 +51,30 @@ extension NgxAPI {
           if type(total) == "number" and select("#", ...) <= 2 then
             local tal = type(at_least)
             if tal == "number" or tal == "nil" then
-              local al = at_least or total
-              if total >= 1 and total < 2147483648 and al >= 1 and al <= total then
-                -- Bytes already buffered are taken straight from the connection's input (no call); counts are
-                -- truncated as the classic path's Int(Double) does.
+              -- Counts are truncated as the classic path's Int(Double) does, the total before at_least is
+              -- checked against it.
+              local t = floor(total)
+              local al = at_least or t
+              if t >= 1 and t < 2147483648 and al >= 1 and al <= t then
+                -- Bytes already buffered are taken straight from the connection's input (no call).
                 local b, bud = input[0], rbudget[0] - 1
                 if b ~= nil and bud > 0 then
                   local rd = b.rd
                   local avail = b.wr - rd
                   if rd >= 0 and avail >= floor(al) then
                     rbudget[0] = bud
-                    local t = floor(total)
                     local n = avail < t and avail or t
                     local s = ffi_string(b.base + rd, n)
                     if n == avail then b.rd = 0 b.wr = 0 else b.rd = rd + n end
                     return s
                   end
                 end
-                local n = C_receive(total, al, received)  -- reads, or declines
+                local n = C_receive(t, al, received)  -- reads, or declines
                 if n >= 0 then return ffi_string(received[0], n) end  -- consumed, still in the buffer
               end
             end
           end
-          return slow3(receive, ...)
+          return slow(receive, ...)
         end
 
         local function str(v)
@@ -123,13 +127,13 @@ extension NgxAPI {
         ngx.print = function(...)
           local len = out(0, select("#", ...), ...)
           if len then return len, "ok" end
-          return slow3(print, ...)
+          return slow(print, ...)
         end
 
         ngx.say = function(...)
           local len = out(1, select("#", ...), ...)
           if len then return len, "ok" end
-          return slow3(say, ...)
+          return slow(say, ...)
         end
 
         -- With nothing buffered in a client session, the call is a yield from park_yield (tl_yield_park, C);

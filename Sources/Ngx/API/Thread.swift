@@ -89,7 +89,7 @@ extension NgxAPI {
     static let threadSpawn: LuaFunction = { L in
         let lua = Lua(L!)
         guard let co = lua_tothread(lua.L, 1) else { return lua.error(NgxStrings.threadExpected(1, "spawn")) }
-        return withThread(lua, yielding: true) { parent in
+        return withThread(lua, yielding: true, alwaysYields: true) { parent in
             let s = parent.session
             lua.pushValue(at: 1)
             let child = LuaThread(runtime: parent.runtime, session: s, kind: .light)

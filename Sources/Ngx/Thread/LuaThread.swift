@@ -184,10 +184,18 @@ final class LuaThread: Timer {
     // MARK: waiting
 
     /// Parks the thread on `s`; returns what the API function returns so its Lua wrapper yields.
-    /// Called from the API function running on this coroutine.
+    /// Called from the API function running on this coroutine, once `s`'s wait is armed. Where the caller
+    /// cannot yield (a metamethod, a gsub callback), the wait is undone (`cancel`, as for a killed thread)
+    /// and the call raises "attempt to yield across C-call boundary": nothing is left armed behind a caught
+    /// error (bytes a send queued still go out).
     func suspend(on s: any Suspension.Type) -> Int32 {
+        let lua = Lua(caller ?? co!)
+        guard lua_isyieldable(lua.L) != 0 else {
+            s.cancel(self)
+            return lua.error(NgxStrings.cannotYield)
+        }
         park(on: s)
-        NgxAPI.pushYieldSentinel(Lua(caller ?? co!))
+        NgxAPI.pushYieldSentinel(lua)
         return 1
     }
 
