@@ -215,3 +215,8 @@ int tl_getsockopt_int(int fd, int option, int *value) {
 }
 
 ssize_t tl_recv(int fd, void *buf, size_t len) { return recv(fd, buf, len, 0); }
+
+int tl_bytes_waiting(int fd) {
+    char b;
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}

@@ -80,6 +80,19 @@ def test_lingering_close_reads_and_discards_what_the_client_still_sends(tcplua):
     assert send_after_reply(s) is None
 
 
+def test_a_reply_reaches_a_client_whose_bytes_came_while_the_handler_ran(tcplua):
+    # The handler never reads and never yields: the client's bytes arrive while it runs, before any read event,
+    # so only a look at the socket at close finds them; closing without lingering would reset the connection
+    # and the client would lose the reply.
+    s = tcplua(lua_server('local t = os.clock() while os.clock() - t < 0.05 do end ngx.print("bye")'))
+    for _ in range(3):
+        c = s.connect()
+        c.send(b"unread")
+        time.sleep(0.2)
+        assert c.recv_all() == b"bye"
+        c.close()
+
+
 def test_lingering_close_off_closes_at_once(tcplua):
     s = tcplua(lua_server('if not ngx.receive(1) then return end ngx.print("bye")', "lingering_close off;"))
     assert isinstance(send_after_reply(s), (ConnectionResetError, BrokenPipeError))

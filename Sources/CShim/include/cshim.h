@@ -185,6 +185,8 @@ int tl_setsockopt_int(int fd, int option, int value);
 int tl_getsockopt_int(int fd, int option, int *value);
 /// recv(2) without flags (datagrams).
 ssize_t tl_recv(int fd, void *buf, size_t len);
+/// Whether the socket holds bytes not read yet (a peek that takes nothing and never blocks).
+int tl_bytes_waiting(int fd);
 
 // ---- regular expressions (PCRE2, for ngx.re) -------------------------------------------------------
 

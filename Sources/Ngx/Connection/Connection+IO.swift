@@ -178,12 +178,13 @@ extension Connection {
     // MARK: lingering close
 
     /// nginx's lingering close: with client bytes unread, closing at once makes the kernel reset the
-    /// connection and discard the reply it has not transmitted yet.
+    /// connection and discard the reply it has not transmitted yet. Bytes that came while the handler ran
+    /// (after its last read, with no read event seen since) are found with one peek, at close only.
     var shouldLinger: Bool {
         switch linger.mode {
         case .off: return false
         case .always: return !eof
-        case .on: return input.readable > 0 || (readable && !eof)
+        case .on: return input.readable > 0 || (!eof && (readable || (!peerClosed && tl_bytes_waiting(fd) != 0)))
         }
     }
 
