@@ -26,22 +26,25 @@ def run(tcplua, code, send=b"xabcdefgh", conf=None):
     return s, out.splitlines()
 
 
-# --- ngx.receive: at_least is checked against the truncated total, whether or not the bytes are buffered ---
+# --- ngx.receive: both counts are truncated before at_least is checked against the total (the seed's
+#     lua_tointeger), whether or not the bytes are buffered ---
 
-def test_receive_at_least_beyond_truncated_total_raises_when_bytes_are_buffered(tcplua):
-    # Classic: total = Int(2.5) = 2, and 2.2 is beyond [1,2]: "bad pattern argument beyond [1,2]" (the seed's
-    # error for at_least outside [1,total]). The fast path compared 2.2 with 2.5 and returned "ab".
-    _, lines = run(tcplua, show("pcall(ngx.receive, 2.5, 2.2)") + show("pcall(ngx.receive, 1.5, 1.2)")
-                   + show("ngx.receive(2)"))
-    assert lines == ["n=2 false bad pattern argument beyond [1,2]",
-                     "n=2 false bad pattern argument beyond [1,1]",
-                     "n=1 ab"]
+def test_receive_counts_are_truncated_before_they_are_compared_when_bytes_are_buffered(tcplua):
+    # 2.5, 2.2 is 2, 2 (the fast path compared 2.2 with 2.5, the classic one 2.2 with 2: they disagreed);
+    # 2.5, 3.1 is 2, 3: beyond [1,2].
+    _, lines = run(tcplua, show("pcall(ngx.receive, 2.5, 2.2)") + show("pcall(ngx.receive, 1.5, 1.9)")
+                   + show("pcall(ngx.receive, 2.5, 3.1)") + show("ngx.receive(2)"))
+    assert lines == ["n=2 true ab", "n=2 true c", "n=2 false bad pattern argument beyond [1,2]", "n=1 de"]
 
 
-def test_receive_at_least_beyond_truncated_total_raises_when_nothing_is_buffered(tcplua):
-    # The same call with nothing buffered takes the classic path: the reference for the test above.
-    _, lines = run(tcplua, show("pcall(ngx.receive, 2.5, 2.2)"), send=b"x")
-    assert lines == ["n=2 false bad pattern argument beyond [1,2]"]
+def test_receive_counts_are_truncated_before_they_are_compared_when_it_waits(tcplua):
+    # Nothing buffered: the classic path, which waits for the bytes.
+    s = tcplua(lua_server(GATE + show("pcall(ngx.receive, 2.5, 3.1)") + show("pcall(ngx.receive, 2.5, 2.2)")))
+    c = s.connect()
+    c.send(b"x")
+    assert c.recv_line() == "n=2 false bad pattern argument beyond [1,2]\n"
+    c.send(b"ab")
+    assert c.recv_all() == b"n=2 true ab\n"
 
 
 # --- where the coroutine cannot yield, a call that can answer at once answers; only a wait raises ---

@@ -25,7 +25,10 @@ extension NgxAPI {
         let total = Int(totalD)
         var atLeast = total
         if argc == 2, let a = lua.toNumber(2) {
-            guard a >= 1, a <= Double(total) else { return lua.error(NgxStrings.receiveAtLeast(total)) }
+            // Truncated before it is compared, as the seed's lua_tointeger.
+            guard a >= 1, a.rounded(.towardZero) <= Double(total) else {
+                return lua.error(NgxStrings.receiveAtLeast(total))
+            }
             atLeast = Int(a)
         }
         return withThread(lua, yielding: true, client: true) { t in

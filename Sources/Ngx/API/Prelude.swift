@@ -51,11 +51,11 @@ extension NgxAPI {
           if type(total) == "number" and select("#", ...) <= 2 then
             local tal = type(at_least)
             if tal == "number" or tal == "nil" then
-              -- Counts are truncated as the classic path's Int(Double) does, the total before at_least is
-              -- checked against it.
+              -- Counts are truncated before they are compared, as the classic path's Int(Double) and the
+              -- seed's lua_tointeger do.
               local t = floor(total)
               local al = at_least or t
-              if t >= 1 and t < 2147483648 and al >= 1 and al <= t then
+              if t >= 1 and t < 2147483648 and al >= 1 and floor(al) <= t then
                 -- Bytes already buffered are taken straight from the connection's input (no call).
                 local b, bud = input[0], rbudget[0] - 1
                 if b ~= nil and bud > 0 then

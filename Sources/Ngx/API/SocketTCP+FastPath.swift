@@ -62,7 +62,9 @@ extension FastPath {
                     guard c.readerRef == nil else { return -1 }
                     var progress = false
                     if mode == 0 {
-                        guard totalD >= 1, totalD < 1e12, atLeastD >= 1, atLeastD <= totalD else { return -1 }
+                        guard totalD >= 1, totalD < 1e12, atLeastD >= 1,
+                            atLeastD.rounded(.towardZero) <= totalD.rounded(.towardZero)
+                        else { return -1 }
                         guard c.fill(want: Int(atLeastD), progress: &progress) == .ready else { return -1 }
                         let n = min(Int(totalD), c.input.readable)
                         guard n <= Int(Int32.max) else { return -1 }
@@ -109,7 +111,9 @@ extension FastPath {
         guard t.parkedOn == nil else { return -1 }
         var req = ReadRequest()
         if mode == 0 {
-            guard totalD >= 1, totalD < 1e12, atLeastD >= 1, atLeastD <= totalD else { return -1 }
+            guard totalD >= 1, totalD < 1e12, atLeastD >= 1,
+                atLeastD.rounded(.towardZero) <= totalD.rounded(.towardZero)
+            else { return -1 }
             req.total = Int(totalD)
             req.atLeast = Int(atLeastD)
         } else {

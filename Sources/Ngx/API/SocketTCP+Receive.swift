@@ -30,19 +30,20 @@ extension NgxAPI {
         if argc == 1 || lua.isNoneOrNil(2) {
             req.mode = .line
         } else if let n = lua.coerceNumber(2) {
-            guard n >= 0, n < 1e12 else { return lua.error(NgxStrings.badPattern) }
+            // Both counts are taken as integers first (truncated, as the seed's and OpenResty's lua_tointeger).
+            guard n > -1, n < 1e12 else { return lua.error(NgxStrings.badPattern) }
             req.total = Int(n)
             req.atLeast = req.total
             if argc == 3, !lua.isNoneOrNil(3) {
-                guard let a = lua.coerceNumber(3), a >= 1, a <= n else {
+                guard let a = lua.coerceNumber(3), a >= 1, a.rounded(.towardZero) <= Double(req.total) else {
                     return lua.error(NgxStrings.receiveAtLeast(req.total))
                 }
                 req.atLeast = Int(a)
             }
         } else if lua.type(at: 2) == .string, let p = lua.string(2) {
-            if p.hasPrefix("*l") {
+            if p == "*l" {
                 req.mode = .line
-            } else if p.hasPrefix("*a") {
+            } else if p == "*a" {
                 req.mode = .all
             } else {
                 return lua.error(NgxStrings.badPatternArg(p))
@@ -66,7 +67,7 @@ extension NgxAPI {
     /// Checks `receiveany`'s arguments (self, max) and runs `body` with the request.
     static func receiveAnyRequest(_ lua: Lua, _ body: (ReadRequest) -> Int32) -> Int32 {
         guard lua.top == 2 else { return lua.error("expecting 2 arguments (including the object), but got \(lua.top)") }
-        guard let n = lua.toNumber(2), n >= 1 else { return lua.error(NgxStrings.receiveanyMax) }
+        guard let n = lua.coerceNumber(2), n >= 1 else { return lua.error(NgxStrings.receiveanyMax) }
         var req = ReadRequest()
         req.mode = .any
         req.total = n < 1e12 ? Int(n) : 1 << 40
@@ -128,8 +129,11 @@ extension NgxAPI {
         let pattern = Array(b)
         req.inclusive = lua.toBool(3)
         if !lua.isNoneOrNil(4) {
-            guard let n = lua.toNumber(4), n >= 1 else { return lua.error(NgxStrings.badNumberArg(1, "iterator")) }
-            req.chunk = n < 1e12 ? Int(n) : 1 << 40
+            // OpenResty's luaL_checkinteger: a number or a numeric string; below 1, no size (up to the pattern).
+            guard let n = lua.coerceNumber(4), !n.isNaN else {
+                return lua.error(NgxStrings.badNumberArg(1, "iterator"))
+            }
+            if n >= 1 { req.chunk = n < 1e12 ? Int(n) : 1 << 40 }
         }
         return body(req, pattern)
     }

@@ -43,7 +43,7 @@ extension NgxAPI {
           close, settimeout, settimeouts, setkeepalive, getreusedtimes, setoption, getoption,
           req_socket, req_send, req_receive, req_receiveany, req_until_check, req_until_step, req_settimeout,
           req_settimeouts, req_peek, req_shutdown, send_wait, sfast, park_yield = ...
-        local setmetatable, type, select = setmetatable, type, select
+        local setmetatable, type, select, tonumber = setmetatable, type, select, tonumber
         local ffi = require "ffi"
         local cast, ffi_string = ffi.cast, ffi.string
         local S_send = cast("int (*)(double, const char *, int)", sfast[1])
@@ -72,35 +72,45 @@ extension NgxAPI {
           if not ok then return nil, err end
           return sock
         end
-        -- Fixed arities (cheaper than varargs in the interpreter); results keep OpenResty's counts.
-        function mt.connect(self, host, port, opts)
+        -- Fixed arities (a vararg function starts no trace of its own: the proxy's handler ran twice the
+        -- instructions), each with one parameter more than it takes: an argument there goes to the classic
+        -- method, whose count check raises. (A missing argument cannot be told from a nil one.) Results keep
+        -- OpenResty's counts.
+        function mt.connect(self, host, port, opts, extra)
           local h = self[2]
-          if h and opts == nil and type(host) == "string" and type(port) == "number"
+          if h and opts == nil and extra == nil and type(host) == "string" and type(port) == "number"
              and S_connect(h, host, #host, port) == 1 then
             return 1
           end
-          local ok, err = connect(self, host, port, opts)
+          local ok, err
+          if extra == nil then ok, err = connect(self, host, port, opts)
+          else ok, err = connect(self, host, port, opts, extra) end
           if ok == YIELD then yield() return pass(results()) end
           if ok then return ok end
           return nil, err
         end
         -- send, the receives and receiveuntil over a socket's Swift halves (a TCP cosocket's, the client's)
         local function methods(mt, send, receive, receiveany, until_check, until_step)
-          function mt.send(self, data)
-            local n, err = send(self, data)
+          function mt.send(self, data, extra)
+            local n, err
+            if extra == nil then n, err = send(self, data) else n, err = send(self, data, extra) end
             if n == YIELD then yield() return pass(results()) end
             if n then return n end
             return nil, err
           end
-          function mt.receive(self, pattern, at_least)
-            local data, err, partial = receive(self, pattern, at_least)
+          function mt.receive(self, pattern, at_least, extra)
+            local data, err, partial
+            if extra == nil then data, err, partial = receive(self, pattern, at_least)
+            else data, err, partial = receive(self, pattern, at_least, extra) end
             if data == YIELD then yield() return pass(results()) end
             if data then return data end
             if partial == nil then return nil, err end
             return nil, err, partial
           end
-          function mt.receiveany(self, max)
-            local data, err, partial = receiveany(self, max)
+          function mt.receiveany(self, max, extra)
+            local data, err, partial
+            if extra == nil then data, err, partial = receiveany(self, max)
+            else data, err, partial = receiveany(self, max, extra) end
             if data == YIELD then yield() return pass(results()) end
             if data then return data end
             if partial == nil then return nil, err end
@@ -109,31 +119,34 @@ extension NgxAPI {
           function mt.receiveuntil(self, pattern, opts)
             local inclusive = until_check(self, pattern, opts)
             local done = false
+            -- A sized read that met the pattern ends the next call with nil, nil (and the iterator starts over);
+            -- a size below 1 is no size (OpenResty's).
             return function(size)
-              if done then done = false return nil end
+              if done then done = false return nil, nil end
               local a, b, c, d = until_step(self, pattern, inclusive, size)
               if a == YIELD then yield() a, b, c, d = results() end
-              if d and size then done = true end
+              if d and (tonumber(size) or 0) >= 1 then done = true end
               if a ~= nil then return a end
-              return a, b, c
+              if c == nil then return nil, b end
+              return nil, b, c
             end
           end
         end
         methods(mt, send, receive, receiveany, until_check, until_step)
         -- The FFI fast paths (`SocketTCP+FastPath.swift`) over the socket's handle at [2]; -1: the classic method.
         local classic_send, classic_receive = mt.send, mt.receive
-        function mt.send(self, data)
+        function mt.send(self, data, extra)
           local h = self[2]
-          if h and type(data) == "string" and #data < 0x7fffffff then
+          if h and type(data) == "string" and #data < 0x7fffffff and extra == nil then
             local n = S_send(h, data, #data)
             if n >= 0 then return n end
             if n == -2 then return pass(send_wait(self, #data)) end
           end
-          return classic_send(self, data)
+          return classic_send(self, data, extra)
         end
-        function mt.receive(self, pattern, at_least)
+        function mt.receive(self, pattern, at_least, extra)
           local h = self[2]
-          if h then
+          if h and extra == nil then
             local mode, total, least = -1, 0, 0
             if type(pattern) == "number" then
               if at_least == nil then mode, total, least = 0, pattern, pattern
@@ -159,7 +172,7 @@ extension NgxAPI {
               end
             end
           end
-          return classic_receive(self, pattern, at_least)
+          return classic_receive(self, pattern, at_least, extra)
         end
         function mt.setkeepalive(self, ...)
           if select("#", ...) == 0 then
