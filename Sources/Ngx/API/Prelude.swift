@@ -314,7 +314,7 @@ extension NgxAPI {
                 end
                 if pos <= len + 1 then
                   local n = R_exec(r[1], r[2], r[3], subj, len, pos - 1)
-                  if n == 0 then return nil, nil end
+                  if n == 0 then return nil end  -- no match: one nil, as lua-resty-core's
                   if n > 0 then
                     local caps
                     if type(res) == "table" then

@@ -25,13 +25,19 @@ extension NgxAPI {
         end
         function re.match(subj, regex, opts, ctx, res)
           local from, to, caps = exec(subj, regex, opts, start(ctx), 1, res)
-          if not from then return nil, to end
+          if not from then  -- no match: one nil (lua-resty-core's); an error: nil, err
+            if to == nil then return nil end
+            return nil, to
+          end
           if ctx then ctx.pos = to + 1 end
           return caps
         end
         function re.find(subj, regex, opts, ctx, nth)
           local from, to, mend = exec(subj, regex, opts, start(ctx), 2, nil, nth)
-          if from == nil then return nil, nil, to end
+          if from == nil then
+            if to == nil then return nil end
+            return nil, nil, to
+          end
           if ctx then ctx.pos = mend + 1 end
           if not from then return nil, nil end
           return from, to
@@ -43,7 +49,11 @@ extension NgxAPI {
           return function()
             if done then return nil end
             local from, to, caps = exec(subj, regex, opts, pos, 1)
-            if not from then done = true return nil, to end
+            if not from then
+              done = true
+              if to == nil then return nil end
+              return nil, to
+            end
             pos = to + 1
             if to < from then  -- an empty match: the next try starts one further
               if from > len then done = true end

@@ -49,6 +49,7 @@ extension NgxAPI {
           if ms < 0 then return error("no negative number") end
           local ok, err = wait(self.sem, ms)
           if ok == YIELD then yield() return results() end
+          if ok then return ok end  -- lua-resty-core's `return true`: one value
           return ok, err
         end
         function _M.post(self, n)

@@ -13,8 +13,9 @@ extension NgxAPI {
         let argc = lua.top
         guard argc == 1 else { return lua.error(NgxStrings.sleepArgCount(argc)) }
         guard let sec = lua.coerceNumber(1) else { return lua.error(NgxStrings.badNumberArg(1, "sleep")) }
-        guard sec >= 0 else { return lua.error(NgxStrings.sleepNegative) }  // also NaN
-        let ms = sec < 1e15 ? Int64((sec * 1000).rounded()) : Int64(1) << 50  // math.huge: "forever"
+        // Milliseconds truncated before they are checked, as OpenResty's (ngx_int_t) (seconds * 1000).
+        guard sec > -0.001 else { return lua.error(NgxStrings.sleepNegative) }  // also NaN
+        let ms = sec < 1e15 ? max(0, Int64(sec * 1000)) : Int64(1) << 50  // math.huge: "forever"
         return withThread(lua, yielding: true) { t in
             t.loopRef._withUnsafeGuaranteedRef { $0.arm(t, afterMs: ms) }
             return t.suspend(on: SleepWait.self)

@@ -116,8 +116,10 @@ extension NgxAPI {
             if partial == nil then return nil, err end
             return nil, err, partial
           end
-          function mt.receiveuntil(self, pattern, opts)
-            local inclusive = until_check(self, pattern, opts)
+          function mt.receiveuntil(self, pattern, opts, extra)
+            local inclusive
+            if extra == nil then inclusive = until_check(self, pattern, opts)
+            else inclusive = until_check(self, pattern, opts, extra) end
             local done = false
             -- A sized read that met the pattern ends the next call with nil, nil (and the iterator starts over);
             -- a size below 1 is no size (OpenResty's).
@@ -195,8 +197,9 @@ extension NgxAPI {
         reqmt.settimeout = req_settimeout
         reqmt.settimeouts = req_settimeouts
         reqmt.shutdown = req_shutdown
-        function reqmt.peek(self, n)
-          local data, err = req_peek(self, n)
+        function reqmt.peek(self, n, extra)
+          local data, err
+          if extra == nil then data, err = req_peek(self, n) else data, err = req_peek(self, n, extra) end
           if data == YIELD then yield() return pass(results()) end
           if data then return data end
           return nil, err

@@ -49,11 +49,14 @@ extension NgxAPI {
 
     static func addTimer(_ lua: Lua, every: Bool) -> Int32 {
         let name = every ? "every" : "at"
-        guard lua.type(at: 1) == .number, let delay = lua.toNumber(1) else {
+        // OpenResty's (ngx_msec_t) (luaL_checknumber(L, 1) * 1000): a number or a numeric string, whole
+        // milliseconds (truncated) before the zero check.
+        guard let delay = lua.coerceNumber(1) else {
             return lua.error(NgxStrings.timerNumberExpected(name, lua.typeName(at: 1)))
         }
         guard delay >= 0 else { return lua.error(NgxStrings.timerInvalidDelay) }  // also NaN
-        if every && delay == 0 { return lua.error(NgxStrings.timerZeroInterval) }
+        let ms = delay < 1e15 ? Int64(delay * 1000) : Int64(1) << 50
+        if every && ms == 0 { return lua.error(NgxStrings.timerZeroInterval) }
         guard lua.type(at: 2) == .function, lua_iscfunction(lua.L, 2) == 0 else {
             return lua.error(NgxStrings.timerFunctionExpected(name))
         }
@@ -79,7 +82,6 @@ extension NgxAPI {
         lua.setField(-2, "n")
         let ref = lua.ref()
         let session = currentSession
-        let ms = delay < 1e15 ? Int64((delay * 1000).rounded()) : Int64(1) << 50
         let timer = LuaTimer(
             runtime: rt,
             vm: session?.vm ?? rt.vm,
