@@ -44,9 +44,10 @@ def test_a_jo_match_loop_is_compiled_with_no_abort_in_the_ngx_layer(tcplua):
     started = {e.split()[1] for e in events if e.startswith("start ")}
     stopped = {e.split()[1] for e in events if e.startswith("stop ")}
     assert started and started <= stopped, f"a trace was never completed: {events}"
-    # LuaJIT error 8, "leaving loop in root trace": a recording that began on the last pass of the captures
-    # loop, retried at once; anything else (an NYI, a classic C call, blacklisting) is a real abort
-    aborts = [e for e in events if e.startswith("abort ") and e.split()[4] != "8"]
+    # LuaJIT errors 8 and 9, "leaving loop in root trace" and "inner loop in root trace": a recording that
+    # began on the last pass of the captures loop, or before it (after a side exit, seen once in a dozen runs on
+    # a loaded machine), retried at once; anything else (an NYI, a classic C call, blacklisting) is a real abort
+    aborts = [e for e in events if e.startswith("abort ") and e.split()[4] not in ("8", "9")]
     assert not aborts, aborts
     # a trace starting inside tcplua's Lua layer (=ngx, =ngx.re) other than at a function's entry or in
     # the fast path's captures loop continues one that a classic C call (the classic path's `exec`) stopped
