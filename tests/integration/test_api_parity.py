@@ -86,3 +86,14 @@ def test_re_find_without_a_match_returns_one_value(tcplua):
 def test_re_gmatch_iterator_at_its_end_returns_one_value(tcplua):
     lines = run(tcplua, "local it = ngx.re.gmatch('ab', '.') it() it() show(it()) show(it())")
     assert lines == ['n=1 nil', 'n=1 nil']
+
+
+# --- settimeout: OpenResty reads the timeout with luaL_checknumber (a numeric string is a number there) ---
+
+def test_settimeout_takes_a_numeric_string(tcplua):
+    lines = run(tcplua, "show(pcall(sk.settimeout, sk, '100')) "
+                        "local t = ngx.socket.tcp() show(pcall(t.settimeout, t, '100')) "
+                        "local u = ngx.socket.udp() show(pcall(u.settimeout, u, '100')) "
+                        "show(pcall(t.settimeout, t, 'soon'))")
+    assert lines[:3] == ['n=1 true', 'n=1 true', 'n=1 true']
+    assert lines[3] == """n=2 false "bad argument to 'settimeout' (timeout expected)\"""", lines

@@ -129,7 +129,7 @@ extension NgxAPI {
     static let udpSetTimeout: LuaFunction = { L in
         let lua = Lua(L!)
         guard lua.top == 2 else { return lua.error("expecting 2 arguments (including the object), but got \(lua.top)") }
-        guard let v = lua.toNumber(2), !v.isNaN else { return lua.error(NgxStrings.badTimeout("settimeout")) }
+        guard let v = lua.coerceNumber(2), !v.isNaN else { return lua.error(NgxStrings.badTimeout("settimeout")) }
         return withUDP(lua, "settimeout") { _, s in
             if v > 0 { s.readTimeout = Int64(min(v, 1e15)) }
             return 0
