@@ -31,7 +31,7 @@ extension NgxAPI {
         if hostBytes.starts(with: "unix:".utf8) {
             target = .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
         } else {
-            // a number or a numeric string, as luaL_checkinteger takes it (Debian's websocket client passes
+            // a number or a numeric string, as OpenResty takes it (Debian's websocket client passes
             // the port it matched in the URI)
             guard let p = lua.coerceNumber(3) else {
                 return lua.error(NgxStrings.badNumberArg(3, "connect"))

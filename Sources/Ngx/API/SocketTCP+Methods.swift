@@ -12,8 +12,8 @@ extension NgxAPI {
         }
     }
 
-    /// A timeout argument in milliseconds, a number or a numeric string (OpenResty's luaL_checknumber): nil when
-    /// absent or not positive (then left as it is).
+    /// A timeout argument in milliseconds, a number or a numeric string (as OpenResty takes it): nil when absent
+    /// or not positive (then left as it is).
     static func timeoutArg(_ lua: Lua, _ i: Int32, _ fn: String) -> Result<Int64?, Never>? {
         if lua.isNoneOrNil(i) { return .success(nil) }
         guard let v = lua.coerceNumber(i), !v.isNaN else { return nil }

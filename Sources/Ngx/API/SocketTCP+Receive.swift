@@ -129,7 +129,7 @@ extension NgxAPI {
         let pattern = Array(b)
         req.inclusive = lua.toBool(3)
         if !lua.isNoneOrNil(4) {
-            // OpenResty's luaL_checkinteger: a number or a numeric string; below 1, no size (up to the pattern).
+            // As OpenResty takes the size: a number or a numeric string; below 1, no size (up to the pattern).
             guard let n = lua.coerceNumber(4), !n.isNaN else {
                 return lua.error(NgxStrings.badNumberArg(1, "iterator"))
             }

@@ -49,8 +49,8 @@ extension NgxAPI {
 
     static func addTimer(_ lua: Lua, every: Bool) -> Int32 {
         let name = every ? "every" : "at"
-        // OpenResty's (ngx_msec_t) (luaL_checknumber(L, 1) * 1000): a number or a numeric string, whole
-        // milliseconds (truncated) before the zero check.
+        // As OpenResty reads the delay: a number or a numeric string (`coerceNumber`, which never raises), in
+        // whole milliseconds (truncated) before the zero check.
         guard let delay = lua.coerceNumber(1) else {
             return lua.error(NgxStrings.timerNumberExpected(name, lua.typeName(at: 1)))
         }
