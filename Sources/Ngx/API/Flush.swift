@@ -38,7 +38,6 @@ extension NgxAPI {
             if c.eofSent { return pushFailure(lua, NgxStrings.seenEOF) }
             c.flush()
             if wait && c.output.readable > 0 && !c.outputClosed && !c.closed {
-                guard lua_isyieldable(lua.L) != 0 else { return lua.error(NgxStrings.cannotYield) }
                 if c.writerRef != nil { return pushFailure(lua, NgxStrings.socketBusyWriting) }
                 c.writerRef = Unmanaged.passUnretained(t)
                 return t.suspend(on: FlushWait.self)
