@@ -12,7 +12,6 @@ import argparse
 import pathlib
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -22,7 +21,7 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
-from peers import SHDICT_LUA, fill, free_port, wait_listening  # noqa: E402  (the runner's helpers and W5 calls)
+from peers import SHDICT_LUA, fill, free_port, stop, wait_listening  # noqa: E402  (the runner's helpers and W5 calls)
 
 
 INFLIGHT = False
@@ -70,12 +69,7 @@ def count(cmd, port, requests, env=None):
         drive(port, requests)
         subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=30)  # valgrind takes a while to exit
     dumps = sorted(pathlib.Path(out).glob("cg.*.1"))
     if not dumps:
         raise RuntimeError("no callgrind dump")

@@ -227,11 +227,12 @@ class OpenResty(Peer):
         return ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
 
 
-def stop(proc):
+def stop(proc, timeout=10):
+    """SIGTERM, then SIGKILL after `timeout` seconds; the children left are killed too."""
     pids = tree(proc.pid)
     proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
