@@ -54,14 +54,14 @@ extension NgxAPI {
               -- Counts are truncated before they are compared, as the classic path's Int(Double) and the
               -- seed's lua_tointeger do.
               local t = floor(total)
-              local al = at_least or t
-              if t >= 1 and t < 2147483648 and al >= 1 and floor(al) <= t then
+              local al = at_least and floor(at_least) or t
+              if t >= 1 and t < 2147483648 and al >= 1 and al <= t then
                 -- Bytes already buffered are taken straight from the connection's input (no call).
                 local b, bud = input[0], rbudget[0] - 1
                 if b ~= nil and bud > 0 then
                   local rd = b.rd
                   local avail = b.wr - rd
-                  if rd >= 0 and avail >= floor(al) then
+                  if rd >= 0 and avail >= al then
                     rbudget[0] = bud
                     local n = avail < t and avail or t
                     local s = ffi_string(b.base + rd, n)
