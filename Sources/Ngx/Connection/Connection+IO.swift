@@ -23,9 +23,10 @@ extension Connection {
         return fillReading(want: want, progress: &progress)
     }
 
-    /// `fill` when the bytes are not all buffered yet. The read that brings bytes is the common case and stays
-    /// in line; growing the buffer and the read's other outcomes are out of line.
-    func fillReading(want: Int, progress: inout Bool) -> FillResult {
+    /// `fill` when the bytes are not all buffered yet: in line in its callers (the keepalive read event's is
+    /// one of the hot path's few function boundaries less), with growing the buffer and the read's other
+    /// outcomes out of line.
+    @inline(__always) func fillReading(want: Int, progress: inout Bool) -> FillResult {
         while input.readable < want {
             if eof || closed { return .closed }
             if !readable { return .wait }
@@ -122,8 +123,9 @@ extension Connection {
     }
 
     /// Writes the output while the socket takes it; frees the buffer once drained. Each write that makes
-    /// progress restarts send_timeout; output left unsent arms it.
-    func flushOutput() {
+    /// progress restarts send_timeout; output left unsent arms it. In line (the resume loop's flush after the
+    /// keepalive park is the hot path), its failures out of line.
+    @inline(__always) func flushOutput() {
         var progressed = false
         while output.readable > 0 && writable && !outputClosed {
             let n = tl_send(fd, output.readPointer, output.readable)

@@ -257,8 +257,9 @@ final class LuaThread: Timer {
         sessionRef._withUnsafeGuaranteedRef { s in run(s, arguments) }
     }
 
-    /// `resume` with the session at hand (the connection is the session: `Session` is a `Connection`).
-    private func run(_ s: Session, _ arguments: Int32) {
+    /// `resume` with the session at hand (the connection is the session: `Session` is a `Connection`). In line:
+    /// `resume` is its one caller, so the hot path crosses one function boundary less per request.
+    @inline(__always) private func run(_ s: Session, _ arguments: Int32) {
         var nargs = arguments
         budget = 0
         while let co, !ended {
