@@ -88,6 +88,13 @@ struct AccessLogFormatTests {
         #expect(Self.line("$status", r) == "500")
     }
 
+    @Test func statusIsTheCodeNgxExitRecorded() {
+        var r = Self.record()
+        r.failed = true
+        r.exitStatus = 403
+        #expect(Self.line("$status", r) == "403")
+    }
+
     @Test func shortTimesArePaddedAndNegativeDurationsAreZero() {
         var r = Self.record()
         r.nowMs = 5

@@ -1,6 +1,7 @@
 """The ngx table and its sub-tables hold stream-lua's names (api-survey §2.2), plus the seed's (its README:
-receive, wait_next_request, tcp_time, parse_tcp_time, start_time) and `tcplua` for tcplua's own: a script's
-`if ngx.foo then` feature test behaves as on OpenResty."""
+receive, wait_next_request, tcp_time, parse_tcp_time, start_time), the http subsystem's http_time and
+parse_http_time (api-survey §6, "time names": provide both names) and `tcplua` for tcplua's own: a script's
+`if ngx.foo then` feature test behaves as on OpenResty for every other name."""
 
 STREAM_LUA = {
     "OK", "ERROR", "AGAIN", "DONE", "DECLINED", "null",
@@ -12,6 +13,7 @@ STREAM_LUA = {
     "today", "time", "now", "localtime", "utctime", "update_time", "timer", "thread",
 }
 SEED = {"receive", "wait_next_request", "tcp_time", "parse_tcp_time", "start_time"}
+HTTP_TIME = {"http_time", "parse_http_time"}
 SUB = {
     "config": {"subsystem", "debug", "prefix", "nginx_version", "nginx_configure", "ngx_lua_version"},
     "worker": {"exiting", "pid", "count", "id"},
@@ -26,7 +28,7 @@ CODE = r'''
 local function keys(t) local o = {} for k in pairs(t) do o[#o + 1] = tostring(k) end return table.concat(o, " ") end
 ngx.say(keys(ngx))
 for _, n in ipairs({"config", "worker", "req", "socket", "re", "timer", "thread", "tcplua"}) do ngx.say(n, " ", keys(ngx[n])) end
-ngx.say(type(ngx.ctx), " ", tostring(ngx.http_time), " ", type(ngx.tcplua.http_time))
+ngx.say(type(ngx.ctx), " ", type(ngx.http_time), " ", type(ngx.tcplua.http_time))
 '''
 
 
@@ -35,9 +37,9 @@ def test_ngx_names_are_stream_luas(tcplua):
                + CODE + "\n        }\n    }\n}\n")
     lines = s.connect().recv_all().decode().splitlines()
     top = set(lines[0].split())
-    assert top == STREAM_LUA | SEED | {"tcplua"}, (top - (STREAM_LUA | SEED), STREAM_LUA - top)
+    assert top == STREAM_LUA | SEED | HTTP_TIME | {"tcplua"}, (top - (STREAM_LUA | SEED), STREAM_LUA - top)
     for line in lines[1:8]:
         name, *ks = line.split()
         assert set(ks) == SUB[name], name
     assert set(lines[8].split()[1:]) == {"http_time", "parse_http_time"}
-    assert lines[9] == "table nil function"
+    assert lines[9] == "table function function"

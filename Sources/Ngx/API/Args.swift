@@ -15,8 +15,8 @@ extension NgxAPI {
 
     static let argsLua = #"""
         local ngx, prefix = ...
-        local type, pairs, tostring, error, concat, sub, find, gsub, byte =
-          type, pairs, tostring, error, table.concat, string.sub, string.find, string.gsub, string.byte
+        local type, pairs, tostring, error, select, concat, sub, find, gsub, byte =
+          type, pairs, tostring, error, select, table.concat, string.sub, string.find, string.gsub, string.byte
         local escape, unescape = ngx.escape_uri, ngx.unescape_uri
         local function arg_value(out, k, v)
           local tv = type(v)
@@ -78,7 +78,9 @@ extension NgxAPI {
         end
         local sql = { ["\0"] = "\\0", ["\b"] = "\\b", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t",
           ["\26"] = "\\Z", ["\\"] = "\\\\", ["'"] = "\\'", ['"'] = '\\"' }
-        function ngx.quote_sql_str(s)
+        function ngx.quote_sql_str(...)
+          if select("#", ...) ~= 1 then error("expecting one argument", 2) end
+          local s = ...
           if type(s) ~= "string" then
             if type(s) ~= "number" then
               error("bad argument #1 to 'quote_sql_str' (string expected, got " .. type(s) .. ")", 2)

@@ -23,6 +23,7 @@ public enum NgxAPI {
         injectStringHelpers(lua)
         injectContext(lua)
         injectDigest(lua)
+        injectStringCoercions(lua)
         injectTimer(lua)
         injectThread(lua)
         injectSemaphore(lua)

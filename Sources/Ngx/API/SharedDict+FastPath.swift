@@ -7,7 +7,7 @@ import SharedDict
 /// raises or answers exactly as OpenResty does for everything else.
 extension FastPath {
     /// `get`: 0 missing, 1 string (`bytes`/`len`, copied out of the zone), 2 number, 3 false, 4 true (each
-    /// with `flags`); -1 for a list (the classic method raises).
+    /// with `flags`); -1 for a list (the classic method answers `nil, "value is a list"`).
     static let dictGet:
         @convention(c) (UnsafeMutableRawPointer?, UnsafeRawPointer?, Int32, UnsafeMutablePointer<tl_dict_result>?)
             -> Int32 = { zone, key, keyLen, out in

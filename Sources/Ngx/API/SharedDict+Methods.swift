@@ -46,13 +46,20 @@ extension NgxAPI {
     static let dictLPop: LuaFunction = { L in pop(Lua(L!), "lpop", left: true) }
     static let dictRPop: LuaFunction = { L in pop(Lua(L!), "rpop", left: false) }
 
+    /// The list methods are C functions in stream-lua that count their arguments (the object included)
+    /// before anything else.
+    static func listArgCount(_ lua: Lua, _ n: Int32) -> Int32? {
+        lua.top == n ? nil : lua.error(NgxStrings.listArgCount(n, lua.top))
+    }
+
     static func push(_ lua: Lua, _ fn: String, left: Bool) -> Int32 {
-        withDictKey(lua, fn) { dict, key in
+        if let e = listArgCount(lua, 3) { return e }
+        return withDictKey(lua, fn) { dict, key in
             let value: DictValue
             switch lua.type(at: 3) {
             case .number: value = .number(lua.toNumber(3)!)
             case .string: value = .string(lua.bytes(3)!)
-            default: return lua.error(NgxStrings.badValueType(2, fn, lua.typeName(at: 3)))
+            default: return pushFailure(lua, NgxStrings.badValueTypeSoft)
             }
             switch dict.push(key, value, left: left, now: dictNow) {
             case .success(let n):
@@ -65,7 +72,8 @@ extension NgxAPI {
     }
 
     static func pop(_ lua: Lua, _ fn: String, left: Bool) -> Int32 {
-        withDictKey(lua, fn) { dict, key in
+        if let e = listArgCount(lua, 2) { return e }
+        return withDictKey(lua, fn) { dict, key in
             switch dict.pop(key, left: left, now: dictNow, into: dictBuffer) {
             case .success(let v):
                 _ = pushRead(lua, v)
@@ -78,6 +86,7 @@ extension NgxAPI {
 
     static let dictLLen: LuaFunction = { L in
         let lua = Lua(L!)
+        if let e = listArgCount(lua, 2) { return e }
         return withDictKey(lua, "llen") { dict, key in
             switch dict.llen(key, now: dictNow) {
             case .success(let n):
@@ -107,7 +116,9 @@ extension NgxAPI {
     static let dictExpire: LuaFunction = { L in
         let lua = Lua(L!)
         return withDictKey(lua, "expire") { dict, key in
-            guard !lua.isNoneOrNil(3), let ms = exptimeArg(lua, 3) else { return lua.error(NgxStrings.badExptime) }
+            // resty.core refuses only a missing exptime; the zone takes one <= 0 as "never expires".
+            guard lua.toBool(3), let s = lua.coerceNumber(3), !s.isNaN else { return lua.error(NgxStrings.badExptime) }
+            let ms = Int64(max(min(s * 1000, 1e15), 0))
             if let e = dict.expire(key, exptime: ms, now: dictNow) { return pushFailure(lua, e) }
             lua.push(true)
             return 1
@@ -125,16 +136,20 @@ extension NgxAPI {
 
     static let dictFlushExpired: LuaFunction = { L in
         let lua = Lua(L!)
+        if lua.top < 1 || lua.top > 2 { return lua.error(NgxStrings.maxArgCount(lua.top)) }
         return withDict(lua) { dict in
-            lua.push(dict.flushExpired(max: countArg(lua, 2, default: 0), now: dictNow))
+            guard let max = countArg(lua, "flush_expired", default: 0) else { return Lua.raise }
+            lua.push(dict.flushExpired(max: max, now: dictNow))
             return 1
         }
     }
 
     static let dictGetKeys: LuaFunction = { L in
         let lua = Lua(L!)
+        if lua.top < 1 || lua.top > 2 { return lua.error(NgxStrings.maxArgCount(lua.top)) }
         return withDict(lua) { dict in
-            let keys = dict.keys(max: countArg(lua, 2, default: 1024), now: dictNow)
+            guard let max = countArg(lua, "get_keys", default: 1024) else { return Lua.raise }
+            let keys = dict.keys(max: max, now: dictNow)
             lua.newTable(narr: Int32(clamping: keys.count))
             for (i, k) in keys.enumerated() {
                 k.withUnsafeBytes { lua.push(bytes: $0.baseAddress, count: $0.count) }
@@ -162,17 +177,21 @@ extension NgxAPI {
 
     // MARK: arguments
 
-    /// A count argument (`max`): absent, nil or not a number gives `default`; negative gives 0.
-    static func countArg(_ lua: Lua, _ i: Int32, default value: Int) -> Int {
-        guard let n = lua.coerceNumber(i), !n.isNaN else { return value }
+    /// The `max` of `flush_expired`/`get_keys` (stream-lua's C functions, which count their arguments
+    /// first): absent gives `default`; present, it must be a number (or a numeric string); negative gives 0
+    /// (all). Nil with the message pushed when it is not a number.
+    static func countArg(_ lua: Lua, _ fn: String, default value: Int) -> Int? {
+        if lua.top < 2 { return value }
+        guard let n = lua.coerceNumber(2), !n.isNaN else {
+            _ = lua.error(NgxStrings.numberExpected(1, fn, lua.typeName(at: 2)))
+            return nil
+        }
         return Int(Swift.max(Swift.min(n, 1e15), 0))
     }
 
     /// `nil, err` for a failed operation.
     static func pushFailure(_ lua: Lua, _ e: DictError) -> Int32 {
-        lua.pushNil()
-        lua.push(NgxStrings.dictError(e))
-        return 2
+        pushFailure(lua, NgxStrings.dictError(e))
     }
 
     /// Runs `body` with the zone of `self` (argument 1), or raises `bad "zone" argument`.

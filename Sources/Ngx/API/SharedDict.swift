@@ -17,8 +17,9 @@ import SharedDict
 /// Phases: any (`init_by_lua*`, `init_worker_by_lua*`, handlers). Never yields: each call holds the zone's
 /// lock only inside the engine, and Lua values are pushed after it is released (strings are copied out into
 /// one reused buffer). Failures return OpenResty's `nil|false, err` ("exists", "not found", "no memory",
-/// "not a number", "value not a list", "nil key", "empty key", "key too long"); misuse (a bad value type,
-/// a negative exptime, a method called with `.`) raises. Expiry times are seconds with millisecond
+/// "not a number", "value not a list", "value is a list", "bad value type", "nil key", "empty key", "key too
+/// long"); misuse (a negative exptime in a store, a method called with `.`, a wrong argument count of a list
+/// method, `flush_expired` or `get_keys`) raises. Expiry times are seconds with millisecond
 /// resolution, measured on the loop's cached wall clock.
 extension NgxAPI {
     /// The registry key of the metatable `{__index = methods}` every dictionary table of a VM shares.
@@ -72,7 +73,7 @@ extension NgxAPI {
         let fn = stale ? "get_stale" : "get"
         return withDictKey(lua, fn) { dict, key in
             let item = dict.get(key, now: dictNow, stale: stale, into: dictBuffer)
-            if item.value == .list { return lua.error(NgxStrings.valueIsList) }
+            if item.value == .list { return pushFailure(lua, NgxStrings.valueIsList) }
             guard pushRead(lua, item.value) else { return 1 }
             if stale {
                 if item.flags != 0 { lua.push(Int(item.flags)) } else { lua.pushNil() }
@@ -156,7 +157,7 @@ extension NgxAPI {
                     now: dictNow
                 )
             default:
-                return lua.error(NgxStrings.badValueType(2, fn, lua.typeName(at: 3)))
+                return pushFailure(lua, NgxStrings.badValueTypeSoft)
             }
             lua.push(result.ok)
             if let e = result.error { lua.push(NgxStrings.dictError(e)) } else { lua.pushNil() }

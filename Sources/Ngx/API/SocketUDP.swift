@@ -28,7 +28,7 @@ extension NgxAPI {
           if a == YIELD then yield() return pass(results()) end
           return a, ...
         end
-        ngx.socket.udp = function() return setmetatable({ new() }, mt) end
+        ngx.socket.udp = function(...) return setmetatable({ new(...) }, mt) end
         function mt.setpeername(...) return pass(setpeername(...)) end
         mt.send = send
         function mt.receive(...) return pass(receive(...)) end
@@ -51,6 +51,7 @@ extension NgxAPI {
 
     static let udpNew: LuaFunction = { L in
         let lua = Lua(L!)
+        guard lua.top == 0 else { return lua.error(NgxStrings.reqSocketArgCount(lua.top)) }
         return withThread(lua) { t in
             Cosocket.pushUserdata(lua, UDPSocket(thread: t))
             return 1
@@ -60,7 +61,7 @@ extension NgxAPI {
     static let udpSetPeer: LuaFunction = { L in
         let lua = Lua(L!)
         guard lua.top >= 2, lua.top <= 3 else {
-            return lua.error("expecting 2 or 3 arguments (including the object), but got \(lua.top)")
+            return lua.error(NgxStrings.udpSetPeerArgCount(lua.top))
         }
         guard lua.type(at: 2) == .string, let host = lua.string(2) else {
             return lua.error(NgxStrings.badStringArg(2, "setpeername"))
@@ -69,10 +70,13 @@ extension NgxAPI {
         if host.hasPrefix("unix:") {
             target = .unix(String(host.dropFirst(5)))
         } else {
-            guard lua.type(at: 3) == .number, let p = lua.toNumber(3) else {
+            // An integer argument (a numeric string too, truncated); out of range is a soft error, unlike the
+            // TCP connect's.
+            guard let n = lua.coerceNumber(3), n.isFinite else {
                 return lua.error(NgxStrings.badNumberArg(3, "setpeername"))
             }
-            guard p >= 0, p <= 65535 else { return lua.error(NgxStrings.badPort(Int(max(min(p, 1e9), -1e9)))) }
+            let p = n.rounded(.towardZero)
+            guard p >= 0, p <= 65535 else { return pushFailure(lua, NgxStrings.badPort(Int(max(min(p, 1e9), -1e9)))) }
             guard let a = literalAddress(host) else {
                 return withUDP(lua, "setpeername", yielding: true) { t, s in
                     s.close()
@@ -116,7 +120,7 @@ extension NgxAPI {
         }
         var size = 8192
         if !lua.isNoneOrNil(2) {
-            guard let n = lua.toNumber(2), n >= 1 else { return lua.error(NgxStrings.badNumberArg(2, "receive")) }
+            guard let n = lua.coerceNumber(2), n >= 1 else { return lua.error(NgxStrings.badNumberArg(2, "receive")) }
             size = Int(min(n, 65536))
         }
         return withUDP(lua, "receive", yielding: true) { t, s in
@@ -128,7 +132,7 @@ extension NgxAPI {
 
     static let udpSetTimeout: LuaFunction = { L in
         let lua = Lua(L!)
-        guard lua.top == 2 else { return lua.error("expecting 2 arguments (including the object), but got \(lua.top)") }
+        guard lua.top == 2 else { return lua.error(NgxStrings.udpSetTimeoutArgCount(lua.top)) }
         guard let v = lua.coerceNumber(2), !v.isNaN else { return lua.error(NgxStrings.badTimeout("settimeout")) }
         return withUDP(lua, "settimeout") { _, s in
             if v > 0 { s.readTimeout = Int64(min(v, 1e15)) }
@@ -138,6 +142,7 @@ extension NgxAPI {
 
     static let udpClose: LuaFunction = { L in
         let lua = Lua(L!)
+        guard lua.top == 1 else { return lua.error(NgxStrings.udpCloseArgCount(lua.top)) }
         return withUDP(lua, "close") { _, s in
             guard s.close() else { return pushFailure(lua, NgxStrings.closed) }
             lua.push(1)

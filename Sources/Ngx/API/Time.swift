@@ -3,14 +3,16 @@ import LuaKit
 /// `ngx.now()`, `ngx.time()`, `ngx.today()`, `ngx.utctime()`, `ngx.localtime()` from the loop's cached clock;
 /// `ngx.update_time()` refreshes it; `ngx.start_time()` (the seed's; `ngx.req.start_time()` is OpenResty's
 /// name); `ngx.tcp_time(sec)` and `ngx.parse_tcp_time(str)` (nil for a bad string), which are the http
-/// subsystem's `http_time`/`parse_http_time`: those names are not in stream-lua's `ngx`, so they are
-/// `ngx.tcplua.http_time`/`parse_http_time`. Context: any. Never yields.
+/// subsystem's `http_time`/`parse_http_time`: stream-lua's `ngx` lacks those two, but the survey (§6, "time
+/// names") has tcplua provide both names, so they are in `ngx` too (and, as before, in `ngx.tcplua`).
+/// Context: any. Never yields.
 extension NgxAPI {
     static func injectTime(_ lua: Lua) {
         let functions: [(String, LuaFunction)] = [
             ("now", ngxNow), ("time", ngxTime), ("today", ngxToday), ("utctime", ngxUtctime),
             ("localtime", ngxLocaltime), ("update_time", ngxUpdateTime), ("start_time", ngxStartTime),
             ("tcp_time", ngxHTTPTime), ("parse_tcp_time", ngxParseHTTPTime),
+            ("http_time", ngxHTTPTime), ("parse_http_time", ngxParseHTTPTime),
         ]
         for (name, f) in functions {
             lua.push(f)

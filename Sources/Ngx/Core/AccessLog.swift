@@ -77,6 +77,7 @@ struct SessionLogView: AccessLogSource {
     var serverAddress: String { read { $0.listen?.addressText ?? "" } }
     var serverPort: UInt16 { read { $0.listen?.port ?? 0 } }
     var failed: Bool { read { $0.outputClosed } }
+    var exitStatus: Int { read { Int($0.exitStatus) } }
 }
 
 extension Session {
@@ -103,5 +104,6 @@ extension Session {
             r.serverPort = listen.port
         }
         r.failed = outputClosed
+        r.exitStatus = Int(exitStatus)
     }
 }

@@ -88,7 +88,8 @@ public enum AccessLogVariable: UInt8, Sendable, CaseIterable {
     case serverAddr
     /// `$server_port`.
     case serverPort
-    /// `$status`: `200`, or `500` when the session's output failed.
+    /// `$status`: the code of `ngx.exit(code)` (500 for `ngx.ERROR`), else `500` when the session's output
+    /// failed, else `200`.
     case status
     /// `$pid`: the worker's pid.
     case pid

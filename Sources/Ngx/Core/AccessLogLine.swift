@@ -15,6 +15,13 @@ protocol AccessLogSource {
     var serverAddress: String { get }
     var serverPort: UInt16 { get }
     var failed: Bool { get }
+    /// The code `ngx.exit(code)` recorded (0: none).
+    var exitStatus: Int { get }
+}
+
+extension AccessLogSource {
+    /// `$status`: the code `ngx.exit` recorded, else 500 when the output failed, else 200.
+    var status: Int { exitStatus != 0 ? exitStatus : failed ? 500 : 200 }
 }
 
 /// The values of one access-log line, held (tests, `ngx.var`).
@@ -38,6 +45,8 @@ public struct AccessLogRecord: AccessLogSource {
     public var serverPort: UInt16 = 0
     /// The session's output failed: `$status` is 500.
     public var failed = false
+    /// The code `ngx.exit(code)` recorded (0: none).
+    public var exitStatus = 0
 
     public init() {}
 }
@@ -193,7 +202,7 @@ final class AccessLogLineWriter {
             }
             return q
         case .serverPort: return DecimalDigits.write(UInt(r.serverPort), at: p)
-        case .status: return copy(r.failed ? "500" : "200", to: p)
+        case .status: return DecimalDigits.write(r.status, at: p)
         case .pid:
             let pid = pid()
             if pid != cachedPid {

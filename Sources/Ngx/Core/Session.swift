@@ -15,7 +15,7 @@ import LuaKit
 ///                      └── connection closed (peer, timeout) ──▶ waits return "closed" ──▶ thread ends ──┘
 final class Session: Connection, ConnectionOwner {
     // Stored properties are ordered so the small ones share the last words (Swift lays a class out in
-    // declaration order, after `Connection`'s 200 bytes): 294 bytes, malloc's 304-byte chunk (W4 counts bytes
+    // declaration order, after `Connection`'s 200 bytes): 296 bytes, malloc's 304-byte chunk (W4 counts bytes
     // per idle connection).
     /// The connection's number (`*5` in log lines, `$connection`).
     let connectionNumber: Int
@@ -37,6 +37,8 @@ final class Session: Connection, ConnectionOwner {
     private let readTimeoutMs: Int32
     private let listenIndex32: Int32
     let port: UInt16
+    /// What `ngx.exit(code)` recorded as `$status` (0: nothing).
+    var exitStatus: UInt16 = 0
     /// A timer's context: no client connection (`API disabled in the context of ngx.timer`), no access log.
     let isTimer: Bool
     /// Which of the server's Lua phases runs: `preread_by_lua*`, then the content handler, then `log_by_lua*`.

@@ -22,10 +22,13 @@ extension NgxStrings {
         }
     }
 
-    /// A value of a type a dictionary cannot store (a table, a function ...): raised.
-    public static func badValueType(_ arg: Int32, _ fn: String, _ type: String) -> String {
-        "bad argument #\(arg) to '\(fn)' (bad value type: \(type))"
+    /// A value of a type a dictionary cannot store (a table, a function ...): returned as `nil, err`.
+    public static let badValueTypeSoft = "bad value type"
+    /// The argument counts stream-lua's C list methods and `flush_expired`/`get_keys` check.
+    public static func listArgCount(_ n: Int32, _ got: Int32) -> String {
+        "expecting \(n) arguments, but only seen \(got)"
     }
+    public static func maxArgCount(_ got: Int32) -> String { "expecting 1 or 2 argument(s), but saw \(got)" }
 
     public static func badKeyType(_ fn: String, _ type: String) -> String {
         "bad argument #1 to '\(fn)' (string expected, got \(type))"

@@ -37,6 +37,16 @@ extension NgxStrings {
     public static func badBacklog(_ v: Int) -> String { "bad \"backlog\" option value: \(v)" }
     public static let connectArgs = "ngx.socket connect: expecting 2, 3, or 4 arguments (including the object)"
     public static let badHost = "bad argument #2 to 'connect' (string expected)"
+    // The UDP cosocket's counts, in stream-lua's words (its settimeout's typo included).
+    public static func udpSetPeerArgCount(_ n: Int32) -> String {
+        "ngx.socket.udp setpeername: expecting 2 or 3 arguments (including the object), but seen \(n)"
+    }
+    public static func udpSetTimeoutArgCount(_ n: Int32) -> String {
+        "ngx.socket settimout: expecting at least 2 arguments (including the object) but seen \(n)"
+    }
+    public static func udpCloseArgCount(_ n: Int32) -> String {
+        "expecting 1 argument (including the object) but seen \(n)"
+    }
 
     // Error-log lines (after OpenResty's; `stream ` in front in `stream {}` configs).
     public static func logConnectTimedOut(_ peer: String) -> String {

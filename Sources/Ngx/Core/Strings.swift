@@ -27,6 +27,9 @@ public enum NgxStrings {
     public static func badLogArg(_ i: Int32, _ type: String) -> String {
         "bad argument #\(i) to 'log' (string, number, boolean, or nil expected, got \(type))"
     }
+    public static func logTableArg(_ i: Int32) -> String {
+        "bad argument #\(i) to 'log' (expected table to have __tostring metamethod)"
+    }
     // ngx.re, as lua-resty-core words them.
     public static func regexUnknownFlag(_ c: Character, _ opts: String) -> String {
         "unknown flag \"\(c)\" (flags \"\(opts)\")"
