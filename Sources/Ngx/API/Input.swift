@@ -251,18 +251,18 @@ enum NextRequestWait: Suspension {
         return false
     }
 
-    static func ready(_ t: LuaThread) { t.withConnection { c in ready(t, c) } }
+    static func ready(_ t: LuaThread) { t.withConnection { c in ready(Unmanaged.passUnretained(t), c) } }
 
     /// `ready` with the connection at hand (its read event calls it directly: `Connection.handleEvent`).
-    @inline(__always) static func ready(_ t: LuaThread, _ c: Connection) {
+    @inline(__always) static func ready(_ r: Unmanaged<LuaThread>, _ c: Connection) {
         var progress = false
         switch c.fill(want: 1, progress: &progress) {
         case .ready:
             c.readerRef = nil
             c.disarmRead()
-            t.wake()
+            r._withUnsafeGuaranteedRef { $0.wake() }
         case .closed:  // the client closed while idle: what is still unsent drains first
-            t.end()
+            r._withUnsafeGuaranteedRef { $0.end() }
         case .wait:
             c.releaseInputIfEmpty()
         }

@@ -125,6 +125,21 @@ class Connection: EventHandler {
     // MARK: events
 
     override func handleEvent(_ events: UInt32) {
+        // The hot path: only bytes came (no hang-up, no write event) to an open connection whose one waiter reads.
+        if events == Events.read, state == .open, !closed, writerRef == nil, let r = readerRef {
+            readable = true
+            // A keepalive connection's next request: its wait called without dispatch (and without a closure
+            // around it: the thread is reached through `r` only where it is needed).
+            if r._withUnsafeGuaranteedRef({ $0.parkedOn == NextRequestWait.self }) {
+                return NextRequestWait.ready(r, self)
+            }
+            return r._withUnsafeGuaranteedRef { $0.suspensionReady() }
+        }
+        handleEvents(events)
+    }
+
+    /// Every other event: a hang-up, the socket writable again, a connection draining, lingering or pooled.
+    @inline(never) private func handleEvents(_ events: UInt32) {
         if events & (Events.read | Events.hangup | Events.error | Events.readHangup) != 0 { readable = true }
         if events & (Events.hangup | Events.error | Events.readHangup) != 0 { peerClosed = true }
         if events & (Events.write | Events.error | Events.hangup) != 0 {
@@ -135,14 +150,7 @@ class Connection: EventHandler {
         switch state {
         case .open:
             if readable, let r = readerRef {
-                r._withUnsafeGuaranteedRef { t in
-                    // A keepalive connection's next request, the hot path: its wait called without dispatch.
-                    if t.parkedOn == NextRequestWait.self {
-                        NextRequestWait.ready(t, self)
-                    } else {
-                        t.suspensionReady()
-                    }
-                }
+                r._withUnsafeGuaranteedRef { $0.suspensionReady() }
             } else if peerClosed, readerRef == nil {
                 owner?.peerHungUpWhileNotRead(self)
             }
