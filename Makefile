@@ -82,15 +82,15 @@ bench: release bench-tools
 	LD_PRELOAD=$(abspath bench/out/malloc_count.so) .build/release/tcplua-microbench $(if $(QUICK),50000,500000)
 	$(PYTHON) bench/run.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 	$(PYTHON) bench/callgrind.py --requests $(if $(QUICK),5000,20000)
-	$(PYTHON) bench/callgrind.py --inflight --access-log off --requests $(if $(QUICK),5000,20000)
+	$(PYTHON) bench/callgrind.py --inflight --access-log off --peers --requests $(if $(QUICK),5000,20000)
 	@if command -v perf >/dev/null; then $(PYTHON) bench/syscalls.py; \
 	else echo "bench/syscalls.py skipped: perf is not installed (Debian: linux-perf)"; fi
 	$(PYTHON) bench/timers.py $(if $(QUICK),--timers 2000 --reps 1)
 
-## User-space instructions per W1 request (callgrind), tcplua against the C floor.
+## User-space instructions per W1 request (callgrind), tcplua against the C floor and the Lua peers.
 bench-instructions: release bench-tools
 	$(PYTHON) bench/callgrind.py
-	$(PYTHON) bench/callgrind.py --inflight --access-log off
+	$(PYTHON) bench/callgrind.py --inflight --access-log off --peers
 
 clean:
 	rm -rf .build

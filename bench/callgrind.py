@@ -7,6 +7,10 @@ Instruction counts do not depend on what the rest of the machine is doing, so th
                                [--shdict] [--keep DIR] [--inflight]
     python3 bench/callgrind.py --proxy [--binary PATH ...]     (P1: each request forwarded through a pooled
                                                                  cosocket to the C floor, not counted)
+
+`--peers` also counts W1 on the benchmark's Lua peers, each as one process (`master_process off`, one thread):
+OpenResty's Lua (its config from bench/openresty, the HTTP head sent once per connection) and HAProxy's Lua
+service (bench/haproxy).
 """
 import argparse
 import pathlib
@@ -21,13 +25,13 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
-from peers import SHDICT_LUA, fill, free_port, stop, wait_listening  # noqa: E402  (the runner's helpers and W5 calls)
+from peers import NGINX_LUA, SHDICT_LUA, fill, free_port, stop, wait_listening  # noqa: E402  (the runner's helpers and W5 calls)
 
 
 INFLIGHT = False
 
 
-def drive(port, requests, conns=10, payload=64):
+def drive(port, requests, conns=10, payload=64, head=b""):
     """`requests` framed-echo round trips over `conns` connections. Serial (the default): one request in flight
     at a time, so each one costs the server a loop iteration of its own (the worst case). `--inflight`: 50
     connections, every one with a request in flight (W1's shape: the server finds many ready per wait)."""
@@ -38,6 +42,8 @@ def drive(port, requests, conns=10, payload=64):
     for s in socks:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.settimeout(30)
+        if head:  # OpenResty: the request head its handler takes the raw socket after
+            s.sendall(head)
     wave = conns if INFLIGHT else 1
     for i in range(0, requests, wave):
         batch = [socks[(i + k) % conns] for k in range(min(wave, requests - i))]
@@ -57,16 +63,16 @@ def drive(port, requests, conns=10, payload=64):
 KEEP = None
 
 
-def count(cmd, port, requests, env=None):
+def count(cmd, port, requests, env=None, head=b"", cwd=None):
     """Runs `cmd` under callgrind, warms it up, and returns instructions per request of the measured part."""
     out = tempfile.mkdtemp(prefix="tcplua-callgrind-")
     vg = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p", "--dump-instr=no"]
-    proc = subprocess.Popen(vg + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(vg + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     try:
         wait_listening(port, proc, timeout=60)
-        drive(port, 2000)
+        drive(port, 2000, head=head)
         subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True)
-        drive(port, requests)
+        drive(port, requests, head=head)
         subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True)
     finally:
         stop(proc, timeout=30)  # valgrind takes a while to exit
@@ -101,6 +107,25 @@ def tcplua_cmd(binary, port, access_log, shdict=False, upstream=None):
     return [str(stripped), "-p", str(prefix) + "/", "-c", "conf/tcplua.conf"]
 
 
+def peer_counts(requests):
+    """W1 on OpenResty's Lua and HAProxy's Lua service, each a single process (not counted where not installed)."""
+    prefix = pathlib.Path(tempfile.mkdtemp(prefix="tcplua-callgrind-peers-"))
+    (prefix / "tmp").mkdir()
+    if NGINX_LUA.exists() and shutil.which("nginx"):
+        port = free_port()
+        conf = fill(BENCH / "openresty" / "nginx.conf", PORT=port, WORKERS=1, PREFIX=prefix, WORKLOAD_LUA="")
+        (prefix / "nginx.conf").write_text(conf.replace("master_process on;", "master_process off;"))
+        cmd = ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
+        n = count(cmd, port, requests, head=b"GET / HTTP/1.0\r\n\r\n", cwd=prefix)
+        print(f"  OpenResty Lua (nginx + lua-nginx-module, ngx.req.socket(true)): {n:,.0f}")
+    if shutil.which("haproxy"):
+        port = free_port()
+        (prefix / "haproxy.cfg").write_text(fill(BENCH / "haproxy" / "haproxy.cfg", PORT=port, WORKERS=1, BENCH=BENCH))
+        n = count(["haproxy", "-db", "-f", str(prefix / "haproxy.cfg")], port, requests, cwd=prefix)
+        print(f"  HAProxy Lua (a Lua TCP service): {n:,.0f}")
+    shutil.rmtree(prefix, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=20000)
@@ -111,6 +136,7 @@ def main():
     ap.add_argument("--proxy", action="store_true",
                     help="count P1 only: W1 forwarded through a pooled cosocket to the C floor (uncounted)")
     ap.add_argument("--keep", metavar="DIR", help="keep each callgrind dump in DIR (for callgrind_annotate)")
+    ap.add_argument("--peers", action="store_true", help="also count W1 on OpenResty's Lua and HAProxy's Lua")
     ap.add_argument("--inflight", action="store_true",
                     help="50 connections, all with a request in flight (default: one request at a time on 10)")
     args = ap.parse_args()
@@ -148,6 +174,8 @@ def main():
             port = free_port()
             n = count(tcplua_cmd(b, port, False, shdict=True), port, args.requests)
             print(f"  tcplua {b} W5 (shared dict incr+get+set, access log off): {n:,.0f}")
+    if args.peers:
+        peer_counts(args.requests)
     sys.stdout.flush()
 
 
