@@ -137,7 +137,13 @@ enum DecimalDigits {
     static func writeSeconds(milliseconds ms: Int64, at p: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let v = UInt(max(ms, 0))
         let q = write(v / 1000, at: p)
+        // The three decimals digit by digit: the padded `write` zero-fills with a `memset` call (an access-log
+        // line's `$request_time` is one per request).
+        let f = v % 1000
         q[0] = UInt8(ascii: ".")
-        return write(v % 1000, width: 3, at: q + 1)
+        q[1] = UInt8(truncatingIfNeeded: 48 &+ f / 100)
+        q[2] = UInt8(truncatingIfNeeded: 48 &+ f / 10 % 10)
+        q[3] = UInt8(truncatingIfNeeded: 48 &+ f % 10)
+        return q + 4
     }
 }
