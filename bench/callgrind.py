@@ -107,20 +107,24 @@ def tcplua_cmd(binary, port, access_log, shdict=False, upstream=None):
     return [str(stripped), "-p", str(prefix) + "/", "-c", "conf/tcplua.conf"]
 
 
-def peer_counts(requests):
-    """W1 on OpenResty's Lua and HAProxy's Lua service, each a single process (not counted where not installed)."""
+def peer_counts(requests, upstream=None):
+    """W1 (P1 with `upstream`: through a pooled connection to it) on OpenResty's Lua and HAProxy's Lua, each a
+    single process (not counted where not installed)."""
     prefix = pathlib.Path(tempfile.mkdtemp(prefix="tcplua-callgrind-peers-"))
     (prefix / "tmp").mkdir()
     if NGINX_LUA.exists() and shutil.which("nginx"):
         port = free_port()
-        conf = fill(BENCH / "openresty" / "nginx.conf", PORT=port, WORKERS=1, PREFIX=prefix, WORKLOAD_LUA="")
+        conf = fill(BENCH / "openresty" / ("proxy.conf" if upstream else "nginx.conf"), PORT=port, WORKERS=1,
+                    PREFIX=prefix, WORKLOAD_LUA="", UPSTREAM=upstream or 0)
         (prefix / "nginx.conf").write_text(conf.replace("master_process on;", "master_process off;"))
         cmd = ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
         n = count(cmd, port, requests, head=b"GET / HTTP/1.0\r\n\r\n", cwd=prefix)
         print(f"  OpenResty Lua (nginx + lua-nginx-module, ngx.req.socket(true)): {n:,.0f}")
     if shutil.which("haproxy"):
         port = free_port()
-        (prefix / "haproxy.cfg").write_text(fill(BENCH / "haproxy" / "haproxy.cfg", PORT=port, WORKERS=1, BENCH=BENCH))
+        cfg = fill(BENCH / "haproxy" / ("proxy.cfg" if upstream else "haproxy.cfg"), PORT=port, WORKERS=1, BENCH=BENCH,
+                   UPSTREAM=upstream or 0)
+        (prefix / "haproxy.cfg").write_text(cfg)
         n = count(["haproxy", "-db", "-f", str(prefix / "haproxy.cfg")], port, requests, cwd=prefix)
         print(f"  HAProxy Lua (a Lua TCP service): {n:,.0f}")
     shutil.rmtree(prefix, ignore_errors=True)
@@ -136,7 +140,7 @@ def main():
     ap.add_argument("--proxy", action="store_true",
                     help="count P1 only: W1 forwarded through a pooled cosocket to the C floor (uncounted)")
     ap.add_argument("--keep", metavar="DIR", help="keep each callgrind dump in DIR (for callgrind_annotate)")
-    ap.add_argument("--peers", action="store_true", help="also count W1 on OpenResty's Lua and HAProxy's Lua")
+    ap.add_argument("--peers", action="store_true", help="also count W1 (or P1) on OpenResty's Lua and HAProxy's Lua")
     ap.add_argument("--inflight", action="store_true",
                     help="50 connections, all with a request in flight (default: one request at a time on 10)")
     args = ap.parse_args()
@@ -155,6 +159,8 @@ def main():
                 port = free_port()
                 n = count(tcplua_cmd(b, port, False, upstream=up), port, args.requests)
                 print(f"  tcplua {b} P1: {n:,.0f}")
+            if args.peers:
+                peer_counts(args.requests, upstream=up)
         finally:
             floor.terminate()
             floor.wait()
