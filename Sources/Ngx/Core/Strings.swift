@@ -35,6 +35,8 @@ public enum NgxStrings {
         "unknown flag \"\(c)\" (flags \"\(opts)\")"
     }
     public static func regexExecFailed(_ rc: Int) -> String { "pcre_exec() failed: \(rc)" }
+    /// PCRE2_ERROR_BADOFFSET: a start offset past the subject's end.
+    public static let regexBadOffset = -33
     public static let regexNthOutOfBound = "nth out of bound"
     public static func regexCacheFull(_ n: Int) -> String { "lua exceeding regex cache max entries (\(n))" }
     /// A thread's error value that is not a string, as stream-lua logs it.

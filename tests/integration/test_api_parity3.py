@@ -1,0 +1,93 @@
+"""ngx.re, shared-dict writes, timers, ngx.sleep, ngx.semaphore, ngx.ctx, encode/decode_args and escape_uri
+answer as OpenResty stream-lua with lua-resty-core does. Each case is a divergence a black-box probe found by
+running the same script on tcplua and on nginx + http-lua 0.10.23 + lua-resty-core 0.1.25 (the oracle
+api-survey.md section 0 names; the functions below are resty.core's Lua or C code shared by the two
+subsystems, checked against stream-lua's sources where they differ). PCRE error codes are PCRE2's, as
+tcplua's other codes are. Survey sections: 2.2 (the API list), 2.3 (shdict and thread semantics)."""
+import time
+
+SHOW = ("local function fmt(v, d) d = d or 0 if type(v) == 'string' then return ('%q'):format(v) end "
+        "if type(v) == 'table' and d < 2 then local ks = {} for k in pairs(v) do ks[#ks + 1] = k end "
+        "table.sort(ks, function(a, b) return tostring(a) < tostring(b) end) local p = {} "
+        "for _, k in ipairs(ks) do p[#p + 1] = tostring(k) .. '=' .. fmt(v[k], d + 1) end "
+        "return '{' .. table.concat(p, ',') .. '}' end return tostring(v) end\n"
+        "local function show(...) local t = {'n=' .. select('#', ...)} for i = 1, select('#', ...) do "
+        "t[#t + 1] = fmt((select(i, ...))) end ngx.say(table.concat(t, ' ')) end\n")
+
+
+def stream(code, extra=""):
+    return ("stream {\nlua_shared_dict dogs 1m;\n" + extra + "    server {\n        listen 127.0.0.1:$PORT;\n"
+            "        content_by_lua_block {\n"
+            "local sk = ngx.req.socket() if not sk:receive(1) then return end\n" + SHOW + code
+            + "\n        }\n    }\n}\n")
+
+
+def run(tcplua, code):
+    s = tcplua(stream(code))
+    c = s.connect(timeout=10)
+    c.send(b"x")
+    out = c.recv_all().decode(errors="replace")
+    c.close()
+    return out.splitlines()
+
+
+# --- ngx.re (resty/core/regex.lua, ngx/re.lua) ---
+
+def test_re_named_capture_that_did_not_take_part_is_false(tcplua):
+    # collect_named_captures: without "D", res[name] = res[n], false for an unset group.
+    lines = run(tcplua, "show(ngx.re.match('hello', '(?<a>x)?(h)')) "
+                        "local it = ngx.re.gmatch('a1', '(?<d>\\\\d)|(?<l>[a-z])') show(it()) show(it())")
+    assert lines == ['n=1 {0="h",1=false,2="h",a=false}',
+                     'n=1 {0="a",1=false,2="a",d=false,l="a"}',
+                     'n=1 {0="1",1="1",2=false,d="1",l=false}']
+
+
+def test_re_start_past_the_subject_end_is_a_pcre_error(tcplua):
+    # ctx.pos - 1 > #subj: pcre2_match says PCRE2_ERROR_BADOFFSET (-33); resty.core returns it as an error.
+    lines = run(tcplua, "show(ngx.re.match('hello', 'h', '', {pos = 100})) "
+                        "show(ngx.re.find('abc', 'b', '', {pos = 5})) "
+                        "show(ngx.re.match('abc', 'b', 'o', {pos = 9}))")
+    assert lines == ['n=2 nil "pcre_exec() failed: -33"', 'n=3 nil nil "pcre_exec() failed: -33"',
+                     'n=2 nil "pcre_exec() failed: -33"']
+
+
+def test_re_subject_is_coerced_with_tostring(tcplua):
+    # re_match_helper, gmatch and split start with `subj = tostring(subj)`.
+    lines = run(tcplua, "show(pcall(ngx.re.match, nil, 'n')) show(pcall(ngx.re.find, nil, 'il')) "
+                        "show(pcall(ngx.re.match, false, 'al')) "
+                        "local it = ngx.re.gmatch(nil, 'l') show(it()) "
+                        "local re = require 'ngx.re' show(re.split(nil, 'i')) show(re.split(123, '2'))")
+    assert lines == ['n=2 true {0="n"}', 'n=3 true 2 3', 'n=2 true {0="al"}', 'n=1 {0="l"}',
+                     'n=1 {1="n",2="l"}', 'n=1 {1="1",2="3"}']
+
+
+def test_re_gsub_function_result_is_passed_to_tostring(tcplua):
+    # re_sub_func_helper: local piece = tostring(replace(res)), so nil becomes "nil".
+    lines = run(tcplua, "show(ngx.re.gsub('hello world', 'o', function(m) return nil end)) "
+                        "show(ngx.re.sub('ab', 'b', function() return false end))")
+    assert lines == ['n=2 "hellnil wnilrld" 2', 'n=2 "afalse" 1']
+
+
+def test_re_replacement_template_takes_only_group_numbers(tcplua):
+    # ngx_*_lua_compile_replace_template: $N, ${N} with digits only, $$; anything else fails.
+    lines = run(tcplua, "show(ngx.re.gsub('hello', '(?<v>l)', '[${v}]')) "
+                        "show(ngx.re.gsub('hello', '(l)', '[${ 1}]')) "
+                        "show(ngx.re.gsub('hello', '(l)', '[${x}]')) "
+                        "show(ngx.re.gsub('hello', '(l)', '[${1}$1$$]'))")
+    assert lines == ['n=3 nil nil "failed to compile the replacement template"'] * 3 + [
+        'n=2 "he[ll$][ll$]o" 2']
+
+
+def test_re_split_res_argument(tcplua):
+    # ngx/re.lua split: a non-table res raises "res is not a table" (level 2); a given table is filled and
+    # only the slot after the last piece is cleared.
+    lines = run(tcplua, "local re = require 'ngx.re' show(pcall(re.split, 'a,b', ',', nil, nil, nil, 5)) "
+                        "local r = {'x', 'y', 'z', 'w'} show(re.split('a,b', ',', nil, nil, nil, r))")
+    assert lines == ['n=2 false "res is not a table"', 'n=1 {1="a",2="b",4="w"}']
+
+
+def test_re_match_res_table_is_not_emptied(tcplua):
+    # Since ngx_lua 0.9.6 emptying res is the caller's duty: collect_captures only sets the capture slots.
+    lines = run(tcplua, "show(ngx.re.match('x', '(?<n>x)', '', nil, {[1] = 'old', [5] = 'z', foo = 1})) "
+                        "show(ngx.re.match('xy', 'x(y)', 'jo', nil, {[3] = 'keep'}))")
+    assert lines == ['n=1 {0="x",1="x",5="z",foo=1,n="x"}', 'n=1 {0="xy",1="y",3="keep"}']
