@@ -91,3 +91,23 @@ def test_re_match_res_table_is_not_emptied(tcplua):
     lines = run(tcplua, "show(ngx.re.match('x', '(?<n>x)', '', nil, {[1] = 'old', [5] = 'z', foo = 1})) "
                         "show(ngx.re.match('xy', 'x(y)', 'jo', nil, {[3] = 'keep'}))")
     assert lines == ['n=1 {0="x",1="x",5="z",foo=1,n="x"}', 'n=1 {0="xy",1="y",3="keep"}']
+
+
+# --- shared dict writes (resty/core/shdict.lua, ngx_*_lua_ffi_shdict_store) ---
+
+def test_shdict_add_and_replace_refuse_nil_values(tcplua):
+    lines = run(tcplua, "local d = ngx.shared.dogs d:set('a', 5) show(d:replace('a', nil)) show(d:get('a')) "
+                        "show(d:add('b', nil)) show(d:safe_add('b', nil)) show(d:get('b')) "
+                        "show(d:replace('missing', nil))")
+    assert lines == ['n=3 false "attempt to add or replace nil values" false', 'n=1 5',
+                     'n=3 false "attempt to add or replace nil values" false',
+                     'n=3 false "attempt to add or replace nil values" false', 'n=1 nil',
+                     'n=3 false "attempt to add or replace nil values" false']
+
+
+def test_shdict_incr_init_must_be_a_number(tcplua):
+    # shdict_incr: a non-number init that tonumber() cannot convert -> error("bad init arg: ...", 2).
+    lines = run(tcplua, "local d = ngx.shared.dogs show(pcall(d.incr, d, 'k', 1, 'x')) "
+                        "show(pcall(d.incr, d, 'k', 1, true)) show(pcall(d.incr, d, 'k', 1, '10'))")
+    assert lines == ['n=2 false "bad init arg: number expected, got string"',
+                     'n=2 false "bad init arg: number expected, got boolean"', 'n=4 true 11 nil false']
