@@ -111,3 +111,31 @@ def test_shdict_incr_init_must_be_a_number(tcplua):
                         "show(pcall(d.incr, d, 'k', 1, true)) show(pcall(d.incr, d, 'k', 1, '10'))")
     assert lines == ['n=2 false "bad init arg: number expected, got string"',
                      'n=2 false "bad init arg: number expected, got boolean"', 'n=4 true 11 nil false']
+
+
+# --- ngx.timer (ngx_stream_lua_timer.c) ---
+
+def test_timer_argument_count_is_checked_first(tcplua):
+    lines = run(tcplua, "show(pcall(ngx.timer.at)) show(pcall(ngx.timer.at, 1)) "
+                        "show(pcall(ngx.timer.every, 1)) show(pcall(ngx.timer.every))")
+    assert lines == ['n=2 false "expecting at least 2 arguments but got 0"',
+                     'n=2 false "expecting at least 2 arguments but got 1"',
+                     'n=2 false "expecting at least 2 arguments but got 1"',
+                     'n=2 false "expecting at least 2 arguments but got 0"']
+
+
+def test_timer_at_with_a_negative_delay_runs_at_once(tcplua):
+    # delay = (ngx_msec_t) (luaL_checknumber(L, 1) * 1000): no range check; a negative delay wraps to a
+    # timer that is already due.
+    lines = run(tcplua, "show(ngx.timer.at(-1, function(p) ngx.shared.dogs:set('neg', tostring(p)) end)) "
+                        "ngx.sleep(0.05) show(ngx.shared.dogs:get('neg'))")
+    assert lines == ['n=1 1', 'n=1 "false"']
+
+
+# --- ngx.sleep: luaL_checknumber's message ---
+
+def test_sleep_bad_argument_names_the_type(tcplua):
+    lines = run(tcplua, "show(pcall(ngx.sleep, 'x')) show(pcall(ngx.sleep, nil)) show(pcall(ngx.sleep, {}))")
+    assert lines == ['n=2 false "bad argument #1 to \'sleep\' (number expected, got string)"',
+                     'n=2 false "bad argument #1 to \'sleep\' (number expected, got nil)"',
+                     'n=2 false "bad argument #1 to \'sleep\' (number expected, got table)"']
