@@ -4,7 +4,7 @@ running the same script on tcplua and on nginx + http-lua 0.10.23 + lua-resty-co
 api-survey.md section 0 names; the functions below are resty.core's Lua or C code shared by the two
 subsystems, checked against stream-lua's sources where they differ). PCRE error codes are PCRE2's, as
 tcplua's other codes are. Survey sections: 2.2 (the API list), 2.3 (shdict and thread semantics)."""
-import time
+import re
 
 SHOW = ("local function fmt(v, d) d = d or 0 if type(v) == 'string' then return ('%q'):format(v) end "
         "if type(v) == 'table' and d < 2 then local ks = {} for k in pairs(v) do ks[#ks + 1] = k end "
@@ -20,6 +20,11 @@ def stream(code, extra=""):
             "        content_by_lua_block {\n"
             "local sk = ngx.req.socket() if not sk:receive(1) then return end\n" + SHOW + code
             + "\n        }\n    }\n}\n")
+
+
+def message(line):
+    """The error text of a `show(pcall(...))` line, without the position a level-1/level-3 error() adds."""
+    return re.sub(r'^n=2 false "(.*:\d+: )?', "", line)
 
 
 def run(tcplua, code):
@@ -139,3 +144,28 @@ def test_sleep_bad_argument_names_the_type(tcplua):
     assert lines == ['n=2 false "bad argument #1 to \'sleep\' (number expected, got string)"',
                      'n=2 false "bad argument #1 to \'sleep\' (number expected, got nil)"',
                      'n=2 false "bad argument #1 to \'sleep\' (number expected, got table)"']
+
+
+# --- ngx.semaphore (ngx/semaphore.lua) ---
+
+def test_semaphore_post_needs_a_positive_number(tcplua):
+    lines = run(tcplua, "local s = require('ngx.semaphore').new(0) show(pcall(s.post, s, 0)) "
+                        "show(pcall(s.post, s, -1)) show(s:count())")
+    assert lines == ['n=2 false "positive number required"', 'n=2 false "positive number required"', 'n=1 0']
+
+
+def test_semaphore_wait_woken_by_a_post_returns_true_and_nil(tcplua):
+    # A waiter resumed by post gets what the C handler pushes: true, nil.
+    lines = run(tcplua, "local s = require('ngx.semaphore').new(0) "
+                        "ngx.thread.spawn(function() ngx.sleep(0.01) s:post(2) end) show(s:wait(1)) show(s:count())")
+    assert lines == ['n=2 true nil', 'n=1 1']
+
+
+# --- ngx.ctx (resty/core/ctx.lua) ---
+
+def test_ctx_assignment_of_a_non_table_names_the_type(tcplua):
+    lines = run(tcplua, "show(pcall(function() ngx.ctx = 5 end)) show(pcall(function() ngx.ctx = nil end))")
+    # resty/core/ctx.lua raises at level 1, so OpenResty's text starts with that file's position.
+    assert [message(l) for l in lines] == ['ctx should be a table while getting a number"',
+                                           'ctx should be a table while getting a nil"']
+    assert all(l.startswith('n=2 false "') for l in lines)

@@ -43,7 +43,8 @@ public enum NgxStrings {
     public static let unknownReason = "unknown reason"
     /// luaL_argerror's form, as stream-lua raises it.
     public static func badLogLevel(_ n: Int) -> String { "bad argument #1 to 'log' (bad log level: \(n))" }
-    public static let ctxNotTable = "ctx should be a table while the value is not a table"
+    /// resty.core's ctx setter names the type it got.
+    public static func ctxNotTable(_ type: String) -> String { "ctx should be a table while getting a \(type)" }
     public static func badVariableValue(_ type: String) -> String {
         "bad argument #1 to '?' (string, number, or nil expected, but got \(type))"
     }
