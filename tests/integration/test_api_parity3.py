@@ -169,3 +169,47 @@ def test_ctx_assignment_of_a_non_table_names_the_type(tcplua):
     assert [message(l) for l in lines] == ['ctx should be a table while getting a number"',
                                            'ctx should be a table while getting a nil"']
     assert all(l.startswith('n=2 false "') for l in lines)
+
+
+# --- ngx.encode_args / ngx.decode_args (ngx_stream_lua_string.c) ---
+
+def test_encode_args_argument_checks(tcplua):
+    lines = run(tcplua, "show(pcall(ngx.encode_args)) show(pcall(ngx.encode_args, {}, 1)) "
+                        "show(pcall(ngx.encode_args, {[1] = 'x'})) show(pcall(ngx.encode_args, {[true] = 'x'}))")
+    assert lines == ['n=2 false "expecting 1 argument but seen 0"', 'n=2 false "expecting 1 argument but seen 2"',
+                     'n=2 false "attempt to use a non-string key in the \\"args\\" option table"',
+                     'n=2 false "attempt to use a non-string key in the \\"args\\" option table"']
+
+
+def test_decode_args_argument_checks(tcplua):
+    # n != 1 && n != 2 -> error; luaL_checklstring takes a number; luaL_checkint refuses "x".
+    lines = run(tcplua, "show(pcall(ngx.decode_args)) show(pcall(ngx.decode_args, 'a', 1, 2)) "
+                        "show(pcall(ngx.decode_args, 5)) show(pcall(ngx.decode_args, 'a=1', 'x')) "
+                        "show(pcall(ngx.decode_args, 'a=1&b=2', '1'))")
+    assert lines == ['n=2 false "expecting 1 or 2 arguments but seen 0"',
+                     'n=2 false "expecting 1 or 2 arguments but seen 3"', 'n=2 true {5=true}',
+                     'n=2 false "bad argument #2 to \'decode_args\' (number expected, got string)"',
+                     'n=2 true {a="1"}']
+
+
+# --- ngx.escape_uri (resty/core/uri.lua over ngx_*_lua_escape_uri) ---
+
+PUNCT = "[==[~!*'();:@&=+$,/?#[] <>\"{}|\\^`%]==]"
+
+
+def test_escape_uri_component_keeps_what_encodeURIComponent_keeps(tcplua):
+    lines = run(tcplua, "show(ngx.escape_uri(" + PUNCT + ")) show(ngx.encode_args({a = \"!*'()\"}))")
+    assert lines == ['n=1 "~!*\'()%3B%3A%40%26%3D%2B%24%2C%2F%3F%23%5B%5D%20%3C%3E%22%7B%7D%7C%5C%5E%60%25"',
+                     'n=1 "a=!*\'()"']
+
+
+def test_escape_uri_type_argument(tcplua):
+    lines = run(tcplua, "show(ngx.escape_uri(" + PUNCT + ", 0)) show(ngx.escape_uri('a b&c', 1)) "
+                        "show(ngx.escape_uri('a b', 2)) show(pcall(ngx.escape_uri, 'a', 7)) "
+                        "show(pcall(ngx.escape_uri, 'a', '2')) show(pcall(ngx.escape_uri, 'a', -1))")
+    assert lines[0] == 'n=1 "~!*\'();:@&=+$,/%3F%23[]%20<>\\"{}|\\\\^`%25"'
+    assert lines[1:3] == ['n=1 "a%20b&c"', 'n=1 "a%20b"']
+    # error(..., 3): the position of the script's line that called pcall.
+    assert [message(l) for l in lines[3:]] == ['\\"type\\" 7 out of range"',
+                                                         '\\"type\\" is not a number"',
+                                                         '\\"type\\" -1 out of range"']
