@@ -213,3 +213,20 @@ def test_escape_uri_type_argument(tcplua):
     assert [message(l) for l in lines[3:]] == ['\\"type\\" 7 out of range"',
                                                          '\\"type\\" is not a number"',
                                                          '\\"type\\" -1 out of range"']
+
+
+# --- cosockets, downstream and upstream (ngx_stream_lua_socket_tcp.c) ---
+
+def test_receiveuntil_of_an_empty_pattern_returns_nil_and_error(tcplua):
+    lines = run(tcplua, "show(sk:receiveuntil('')) show(ngx.socket.tcp():receiveuntil('', {inclusive = true}))")
+    assert lines == ['n=2 nil "pattern is empty"', 'n=2 nil "pattern is empty"']
+
+
+def test_settimeout_refuses_what_does_not_fit_31_bits(tcplua):
+    # timeout = (ngx_int_t) lua_tonumber(L, 2); if (timeout >> 31) "bad timeout value" (settimeouts: each);
+    # the seed's positional settimeout(c, s, r) still ignores a value that is not positive.
+    lines = run(tcplua, "local u = ngx.socket.tcp() show(pcall(sk.settimeout, sk, -1)) "
+                        "show(pcall(u.settimeout, u, 2 ^ 31)) show(pcall(u.settimeouts, u, 1, -5, 1)) "
+                        "show(pcall(sk.settimeouts, sk, 1, 1, 2 ^ 31)) show(pcall(u.settimeout, u, -0.5)) "
+                        "show(pcall(u.settimeout, u, -1, 100, 100)) show(pcall(u.settimeout, u, 2 ^ 31 - 1))")
+    assert lines == ['n=2 false "bad timeout value"'] * 4 + ['n=1 true'] * 3
