@@ -230,3 +230,14 @@ def test_settimeout_refuses_what_does_not_fit_31_bits(tcplua):
                         "show(pcall(sk.settimeouts, sk, 1, 1, 2 ^ 31)) show(pcall(u.settimeout, u, -0.5)) "
                         "show(pcall(u.settimeout, u, -1, 100, 100)) show(pcall(u.settimeout, u, 2 ^ 31 - 1))")
     assert lines == ['n=2 false "bad timeout value"'] * 4 + ['n=1 true'] * 3
+
+
+# --- ngx.thread (ngx_stream_lua_uthread.c) ---
+
+def test_thread_spawn_takes_a_lua_function_and_wait_something(tcplua):
+    # spawn: luaL_argcheck(lua_isfunction && !lua_iscfunction, 1, "Lua function expected");
+    # wait: nargs == 0 -> "at least one coroutine should be specified".
+    lines = run(tcplua, "show(pcall(ngx.thread.spawn)) show(pcall(ngx.thread.spawn, print)) "
+                        "show(pcall(ngx.thread.spawn, 1)) show(pcall(ngx.thread.wait))")
+    assert lines == ['n=2 false "bad argument #1 to \'spawn\' (Lua function expected)"'] * 3 + [
+        'n=2 false "at least one coroutine should be specified"']
