@@ -66,7 +66,7 @@ extension NgxAPI {
           elseif ts ~= "string" then
             error("bad argument #1 to 'decode_args' (string expected, got " .. ts .. ")", 2)
           end
-          if argc == 2 then  -- luaL_checkint: a number or a numeric string, truncated
+          if argc == 2 then  -- a number or a numeric string, truncated (ngx_lua's check)
             local m = tonumber(max)
             if type(max) ~= "number" and (type(max) ~= "string" or not m) then
               error("bad argument #2 to 'decode_args' (number expected, got " .. type(max) .. ")", 2)

@@ -36,7 +36,7 @@ extension NgxAPI {
         local function is_c(fn) return getinfo(fn, "S").what == "C" end
         local thread = ngx.thread
         thread.spawn = function(fn, ...)
-          if type(fn) ~= "function" or is_c(fn) then  -- ngx_lua's luaL_argcheck: a Lua function only
+          if type(fn) ~= "function" or is_c(fn) then  -- a Lua function only, as ngx_lua's argument check
             error("bad argument #1 to 'spawn' (Lua function expected)", 2)
           end
           local co
