@@ -1,5 +1,5 @@
-"""ngx.re, shared-dict writes, timers, ngx.sleep, ngx.semaphore, ngx.ctx, encode/decode_args and escape_uri
-answer as OpenResty stream-lua with lua-resty-core does. Each case is a divergence a black-box probe found by
+"""ngx.re, shared-dict writes, timers, ngx.sleep, ngx.semaphore, ngx.ctx, encode/decode_args, escape_uri,
+receiveuntil/settimeout(s) of both socket kinds and ngx.thread.spawn/wait answer as OpenResty stream-lua with lua-resty-core does. Each case is a divergence a black-box probe found by
 running the same script on tcplua and on nginx + http-lua 0.10.23 + lua-resty-core 0.1.25 (the oracle
 api-survey.md section 0 names; the functions below are resty.core's Lua or C code shared by the two
 subsystems, checked against stream-lua's sources where they differ). PCRE error codes are PCRE2's, as
