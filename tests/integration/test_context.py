@@ -36,7 +36,7 @@ def test_ctx_var_and_phase(tcplua):
     assert c.recv_line() == f"init content 1 127.0.0.1 {s.port} 1 TCP nil 4 true\n"
     c.send("b")
     assert c.recv_line() == '2 2 falsevariable "remote_addr" not changeable\n'
-    assert c.recv_line() == "100 falsectx should be a table while the value is not a table\n"
+    assert c.recv_line() == "100 falsectx should be a table while getting a number\n"
     c2 = s.connect()
     c2.send("a")
     assert c2.recv_line().split()[2] == "1"  # a new session, a new ngx.ctx

@@ -40,7 +40,7 @@ def test_re_sub_gsub_templates_functions_and_the_dns_library_patterns(tcplua):
         ngx.say(ngx.re.sub("hello world", "o", "0"))
         ngx.say(ngx.re.gsub("hello world", "o", "0"))
         ngx.say(ngx.re.gsub("a1b22", [[(\d+)]], "<$1>"))
-        ngx.say(ngx.re.gsub("ab", "(?<x>a)", "${x}$$"))
+        ngx.say(ngx.re.gsub("ab", "(?<x>a)", "${1}$$"))  -- templates take numbers, not names
         ngx.say(ngx.re.gsub("abc", "b", function(m) return m[0]:upper() end))
         ngx.say(ngx.re.gsub("abc", "", "-"))
         -- lua-nginx-dns: compress_ipv6_addr and _expand_ipv6_addr

@@ -42,7 +42,7 @@ def test_wait_post_count_and_timeouts(tcplua):
         "new(3): 3 true 2\n"
         "no negative number\n"
         "not a semaphore instance\n"
-        "no negative number\n"
+        "positive number required\n"
     ), out
 
 

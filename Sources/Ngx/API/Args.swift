@@ -15,8 +15,9 @@ extension NgxAPI {
 
     static let argsLua = #"""
         local ngx, prefix = ...
-        local type, pairs, tostring, error, select, concat, sub, find, gsub, byte =
-          type, pairs, tostring, error, select, table.concat, string.sub, string.find, string.gsub, string.byte
+        local type, pairs, tostring, tonumber, error, select, concat, sub, find, gsub, byte, floor, ceil =
+          type, pairs, tostring, tonumber, error, select, table.concat, string.sub, string.find, string.gsub,
+          string.byte, math.floor, math.ceil
         local escape, unescape = ngx.escape_uri, ngx.unescape_uri
         local function arg_value(out, k, v)
           local tv = type(v)
@@ -28,17 +29,19 @@ extension NgxAPI {
             error("attempt to use " .. tv .. " as query arg value", 3)
           end
         end
-        function ngx.encode_args(t)
+        -- The argument checks of ngx_stream_lua_string.c, in its order and words.
+        function ngx.encode_args(...)
+          local n, t = select("#", ...), ...
+          if n ~= 1 then error("expecting 1 argument but seen " .. n, 2) end
           if type(t) ~= "table" then
             error("bad argument #1 to 'encode_args' (table expected, got " .. type(t) .. ")", 2)
           end
           local out = {}
           for k, v in pairs(t) do
-            local tk = type(k)
-            if tk ~= "string" and tk ~= "number" then
-              error("attempt to use a " .. tk .. " as query arg key", 2)
+            if type(k) ~= "string" then
+              error("attempt to use a non-string key in the \"args\" option table", 2)
             end
-            k = escape(tostring(k))
+            k = escape(k)
             if type(v) == "table" then
               for i = 1, #v do arg_value(out, k, v[i]) end
             else
@@ -54,11 +57,24 @@ extension NgxAPI {
           elseif type(old) == "table" then old[#old + 1] = v
           else t[k] = { old, v } end
         end
-        function ngx.decode_args(s, max)
-          if type(s) ~= "string" then
-            error("bad argument #1 to 'decode_args' (string expected, got " .. type(s) .. ")", 2)
+        function ngx.decode_args(...)
+          local argc, s, max = select("#", ...), ...
+          if argc ~= 1 and argc ~= 2 then error("expecting 1 or 2 arguments but seen " .. argc, 2) end
+          local ts = type(s)
+          if ts == "number" then
+            s = tostring(s)
+          elseif ts ~= "string" then
+            error("bad argument #1 to 'decode_args' (string expected, got " .. ts .. ")", 2)
           end
-          max = max or 100
+          if argc == 2 then  -- a number or a numeric string, truncated (ngx_lua's check)
+            local m = tonumber(max)
+            if type(max) ~= "number" and (type(max) ~= "string" or not m) then
+              error("bad argument #2 to 'decode_args' (number expected, got " .. type(max) .. ")", 2)
+            end
+            max = m >= 0 and floor(m) or ceil(m)
+          else
+            max = 100
+          end
           local t, pos, n, len = {}, 1, 0, #s
           while pos <= len do
             local amp = find(s, "&", pos, true)

@@ -57,7 +57,7 @@ extension NgxAPI {
             lua_rawset(lua.L, 1)
             return 0
         }
-        guard lua.type(at: 3) == .table else { return lua.error(NgxStrings.ctxNotTable) }
+        guard lua.type(at: 3) == .table else { return lua.error(NgxStrings.ctxNotTable(lua.typeName(at: 3))) }
         return withThread(lua) { t in
             let s = t.session
             if s.ctxRef != -2 { s.vm.lua.unref(s.ctxRef) }

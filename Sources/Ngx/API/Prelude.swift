@@ -282,7 +282,7 @@ extension NgxAPI {
           local R_compile = cast("void *(*)(const char *, int, const char *, int)", fast[10])
           local R_exec = cast("int (*)(void *, int, int, const char *, int, int)", fast[11])
           local offsets = cast("int32_t *", fast[12])
-          local match, sub, next, rawset, new_tab = re.match, string.sub, next, rawset, require "table.new"
+          local match, sub, rawset, new_tab = re.match, string.sub, rawset, require "table.new"
           local compiled, kept = {}, 0  -- [opts][regex] = { code, pairs, mode } or false (the classic path)
           local function lookup(regex, opts)
             local code = R_compile(regex, #regex, opts, #opts)
@@ -317,9 +317,7 @@ extension NgxAPI {
                   if n == 0 then return nil end  -- no match: one nil, as lua-resty-core's
                   if n > 0 then
                     local caps
-                    if type(res) == "table" then
-                      local k = next(res)
-                      while k ~= nil do res[k] = nil k = next(res) end
+                    if type(res) == "table" then  -- emptying it is the caller's duty (ngx_lua 0.9.6 on)
                       caps = res
                       for i = 0, n - 1 do
                         local a, b = offsets[2 * i], offsets[2 * i + 1]

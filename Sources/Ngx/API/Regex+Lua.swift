@@ -23,8 +23,9 @@ extension NgxAPI {
           if not pos or pos <= 0 then return 1 end
           return pos
         end
+        -- Subjects go through tostring first, as lua-resty-core's do (nil is "nil").
         function re.match(subj, regex, opts, ctx, res)
-          local from, to, caps = exec(subj, regex, opts, start(ctx), 1, res)
+          local from, to, caps = exec(tostring(subj), regex, opts, start(ctx), 1, res)
           if not from then  -- no match: one nil (lua-resty-core's); an error: nil, err
             if to == nil then return nil end
             return nil, to
@@ -33,7 +34,7 @@ extension NgxAPI {
           return caps
         end
         function re.find(subj, regex, opts, ctx, nth)
-          local from, to, mend = exec(subj, regex, opts, start(ctx), 2, nil, nth)
+          local from, to, mend = exec(tostring(subj), regex, opts, start(ctx), 2, nil, nth)
           if from == nil then
             if to == nil then return nil end
             return nil, nil, to
@@ -43,9 +44,10 @@ extension NgxAPI {
           return from, to
         end
         function re.gmatch(subj, regex, opts)
+          subj = tostring(subj)
           local ok, err = exec(subj, regex, opts, 1, 0)
           if not ok then return nil, err end
-          local pos, len, done = 1, #tostring(subj), false
+          local pos, len, done = 1, #subj, false
           return function()
             if done then return nil end
             local from, to, caps = exec(subj, regex, opts, pos, 1)
@@ -62,7 +64,8 @@ extension NgxAPI {
             return caps
           end
         end
-        -- A replacement template: $0, $1 .. $99, ${1}, ${name}, $$; nil when it is malformed.
+        -- A replacement template: $0, $1 .. $99, ${1}, $$ (group numbers only, as ngx_lua's template
+        -- compiler); nil when it is malformed.
         local function parse(tpl)
           local parts, i, n = {}, 1, #tpl
           while i <= n do
@@ -74,11 +77,10 @@ extension NgxAPI {
               parts[#parts + 1] = "$"
               i = j + 2
             elseif c == "{" then
-              local k = find(tpl, "}", j + 2, true)
-              if not k or k == j + 2 then return nil end
-              local name = sub(tpl, j + 2, k - 1)
-              parts[#parts + 1] = { tonumber(name) or name }
-              i = k + 1
+              local d = tpl:match("^%d+}", j + 2)
+              if not d then return nil end
+              parts[#parts + 1] = { tonumber(sub(d, 1, -2)) }
+              i = j + 2 + #d
             else
               local d = tpl:match("^%d+", j + 1)
               if not d then return nil end
@@ -115,8 +117,7 @@ extension NgxAPI {
             if parts then
               expand(parts, caps, out)
             else
-              local r = repl(caps)
-              out[#out + 1] = r ~= nil and tostring(r) or ""
+              out[#out + 1] = tostring(repl(caps))
             end
             n = n + 1
             last = to + 1
@@ -139,8 +140,13 @@ extension NgxAPI {
         -- lua-resty-core's `ngx.re` module (`require "ngx.re"`): split and opt.
         local mod = {}
         function mod.split(subj, regex, opts, ctx, max, res)
+          subj = tostring(subj)
           if max and max <= 0 then max = nil end
-          res = res or {}
+          if res == nil then
+            res = {}
+          elseif type(res) ~= "table" then
+            error("res is not a table", 2)
+          end
           local n, pos, len = 0, start(ctx), #subj
           local last = pos
           if regex == "" then
@@ -151,7 +157,7 @@ extension NgxAPI {
               last = k + 1
             end
             if last <= len then n = n + 1 res[n] = sub(subj, last) end
-            for k = n + 1, #res do res[k] = nil end
+            res[n + 1] = nil  -- only the slot after the last piece, as lua-resty-core
             return res
           end
           while pos <= len + 1 do
@@ -176,7 +182,7 @@ extension NgxAPI {
           n = n + 1
           res[n] = sub(subj, last)
           while n > 0 and res[n] == "" and not max do res[n] = nil n = n - 1 end
-          for k = n + 1, #res do res[k] = nil end
+          res[n + 1] = nil
           return res
         end
         local jit_stack = 0

@@ -9,7 +9,7 @@ import LuaKit
 /// captures, err = ngx.re.match(subject, regex, options?, ctx?, res?)   -- [0] the match, [n] groups
 /// from, to, err = ngx.re.find(subject, regex, options?, ctx?, nth?)    -- (false for an unset group,
 /// iter, err = ngx.re.gmatch(subject, regex, options?)                  --  names for named groups)
-/// newstr, n, err = ngx.re.sub(subject, regex, replace, options?)       -- replace: "$0 $1 ${1} ${name} $$"
+/// newstr, n, err = ngx.re.sub(subject, regex, replace, options?)       -- replace: "$0 $1 ${1} $$"
 /// newstr, n, err = ngx.re.gsub(subject, regex, replace, options?)      --  or a function(captures)
 /// ```
 /// Options: `a` anchored, `d` DFA (the longest match, no groups), `D` duplicate names (a named capture is then
@@ -214,7 +214,11 @@ extension NgxAPI {
             return 1
         }
         let pos = max(Int(lua.toNumber(4) ?? 1), 1)
-        guard pos - 1 <= subject.count else { return 0 }
+        guard pos - 1 <= subject.count else {  // PCRE2 refuses such a start offset, and lua-resty-core says so
+            lua.pushNil()
+            lua.push(NgxStrings.regexExecFailed(NgxStrings.regexBadOffset))
+            return 2
+        }
         let groups = o.dfa ? 0 : re.captures
         let pairs = groups + 1
         if 2 * pairs > ovectorCapacity {
@@ -261,9 +265,8 @@ extension NgxAPI {
         }
         lua.push(ov[0] + 1)
         lua.push(ov[1])
-        if lua.type(at: 6) == .table {
+        if lua.type(at: 6) == .table {  // a reused table: emptying it is the caller's duty, as in ngx_lua
             lua.pushValue(at: 6)
-            clearTable(lua, at: lua.top)
         } else {
             lua.newTable(narr: Int32(groups), nrec: Int32(re.names.count + 1))
         }
@@ -281,11 +284,11 @@ extension NgxAPI {
         if !o.dfa {
             for (n, name) in re.names {
                 lua.rawGetI(t, n)
-                if !lua.toBool(-1) {  // a group that did not take part leaves its name unset
-                    lua.pop()
-                    continue
-                }
                 if o.dupNames {
+                    if !lua.toBool(-1) {  // a group that did not take part adds nothing to its name's array
+                        lua.pop()
+                        continue
+                    }
                     lua.getField(t, name)
                     if lua.type(at: -1) == .table {
                         lua.insert(at: -2)
@@ -299,21 +302,10 @@ extension NgxAPI {
                         lua.setField(t, name)
                     }
                 } else {
-                    lua.setField(t, name)
+                    lua.setField(t, name)  // false for a group that did not take part
                 }
             }
         }
         return 3
-    }
-
-    /// Empties the table at `i` (a reused `res` table), with `next`, which cannot raise on a table.
-    static func clearTable(_ lua: Lua, at i: Int32) {
-        while true {
-            lua.pushNil()
-            guard lua_next(lua.L, i) != 0 else { return }
-            lua.pop()
-            lua.pushNil()
-            lua_rawset(lua.L, i)
-        }
     }
 }

@@ -9,7 +9,7 @@ import LuaKit
 /// ok, err = sema:wait(seconds)    true; nil, "timeout" at once with seconds = 0; false, "timeout" after waiting
 /// ```
 /// Shared by every thread and timer of the worker. Misuse raises lua-resty-core's errors ("not a semaphore
-/// instance", "no negative number"). Context: wait in handlers and timers (it yields); the rest anywhere.
+/// instance", "no negative number", "positive number required"). Context: wait in handlers and timers (it yields); the rest anywhere.
 /// The Lua half is the built-in module `ngx.semaphore`; its Swift halves are in the registry.
 extension NgxAPI {
     static let semaphoreKey = "tcplua.semaphore"
@@ -40,27 +40,31 @@ extension NgxAPI {
         local mt = { __index = _M }
         function _M.new(n)
           n = tonumber(n) or 0
-          if n < 0 then return error("no negative number") end
+          if n < 0 then error("no negative number", 2) end
           return setmetatable({ sem = new(n) }, mt)
         end
         function _M.wait(self, seconds)
-          if type(self) ~= "table" or type(self.sem) ~= "userdata" then return error("not a semaphore instance") end
+          if type(self) ~= "table" or type(self.sem) ~= "userdata" then error("not a semaphore instance", 2) end
           local ms = tonumber(seconds) * 1000
-          if ms < 0 then return error("no negative number") end
+          if ms < 0 then error("no negative number", 2) end
           local ok, err = wait(self.sem, ms)
-          if ok == YIELD then yield() return results() end
+          if ok == YIELD then  -- woken: two values, as lua-resty-core's `ok, err = co_yield() return ok, err`
+            yield()
+            local r, e = results()
+            return r, e
+          end
           if ok then return ok end  -- lua-resty-core's `return true`: one value
           return ok, err
         end
         function _M.post(self, n)
-          if type(self) ~= "table" or type(self.sem) ~= "userdata" then return error("not a semaphore instance") end
+          if type(self) ~= "table" or type(self.sem) ~= "userdata" then error("not a semaphore instance", 2) end
           local num = n and tonumber(n) or 1
-          if num < 1 then return error("no negative number") end
+          if num < 1 then error("positive number required", 2) end
           post(self.sem, num)
           return true
         end
         function _M.count(self)
-          if type(self) ~= "table" or type(self.sem) ~= "userdata" then return error("not a semaphore instance") end
+          if type(self) ~= "table" or type(self.sem) ~= "userdata" then error("not a semaphore instance", 2) end
           return count(self.sem)
         end
         return _M

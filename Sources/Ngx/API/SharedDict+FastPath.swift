@@ -46,7 +46,9 @@ extension FastPath {
             guard let zone, let key, let out, exptime >= 0, flags.isFinite else { return -1 }
             let value: DictValue?
             switch kind {
-            case 0: value = nil
+            case 0:
+                guard mode == 0 else { return -1 }  // add/replace of nil: the classic method refuses it
+                value = nil
             case 1: value = .string(UnsafeRawBufferPointer(start: bytes, count: Int(len)))
             case 2: value = .number(number)
             case 3: value = .boolean(number != 0)

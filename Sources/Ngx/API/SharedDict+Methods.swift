@@ -14,10 +14,8 @@ extension NgxAPI {
                 return lua.error(NgxStrings.numberExpected(2, "incr", lua.typeName(at: 3)))
             }
             var initial: Double?
-            if !lua.isNoneOrNil(4) {
-                guard let i = lua.coerceNumber(4) else {
-                    return lua.error(NgxStrings.numberExpected(3, "incr", lua.typeName(at: 4)))
-                }
+            if lua.toBool(4) {  // resty.core tests `if init then`: false is no init
+                guard let i = lua.coerceNumber(4) else { return lua.error(NgxStrings.badInit(lua.typeName(at: 4))) }
                 initial = i
             }
             var ttl: Int64 = 0

@@ -125,6 +125,12 @@ extension NgxAPI {
             let result: StoreResult
             switch lua.type(at: 3) {
             case .none, .nil:
+                guard mode == .set else {
+                    lua.push(false)
+                    lua.push(NgxStrings.nilAddOrReplace)
+                    lua.push(false)
+                    return 3
+                }
                 result = dict.store(key, nil, mode: mode, safe: safe, now: dictNow)
             case .number:
                 result = dict.store(

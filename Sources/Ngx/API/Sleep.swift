@@ -12,7 +12,9 @@ extension NgxAPI {
         let lua = Lua(L!)
         let argc = lua.top
         guard argc == 1 else { return lua.error(NgxStrings.sleepArgCount(argc)) }
-        guard let sec = lua.coerceNumber(1) else { return lua.error(NgxStrings.badNumberArg(1, "sleep")) }
+        guard let sec = lua.coerceNumber(1) else {
+            return lua.error(NgxStrings.badNumberArg(1, "sleep", got: lua.typeName(at: 1)))
+        }
         // Milliseconds truncated before they are checked, as OpenResty's (ngx_int_t) (seconds * 1000).
         guard sec > -0.001 else { return lua.error(NgxStrings.sleepNegative) }  // also NaN
         let ms = sec < 1e15 ? max(0, Int64(sec * 1000)) : Int64(1) << 50  // math.huge: "forever"

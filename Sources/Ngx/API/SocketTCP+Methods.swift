@@ -55,9 +55,15 @@ extension NgxAPI {
             }
         }
         var values: [Int64?] = []
+        // OpenResty's forms (one value, or settimeouts) refuse what `(ngx_int_t) ms >> 31` flags: a negative
+        // value or one of 2^31 ms and more; the seed's positional form leaves such a value alone.
+        let openResty = plural || argc == 2
         for i in 2...max(2, argc) {
             guard case .success(let v)? = timeoutArg(lua, i, fn) else {
                 return lua.error(NgxStrings.badTimeout(fn))
+            }
+            if openResty, let ms = lua.coerceNumber(i), ms <= -1 || ms >= 2_147_483_648 {
+                return lua.error(NgxStrings.badTimeoutValue)
             }
             values.append(v)
         }

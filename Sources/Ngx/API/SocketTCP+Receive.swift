@@ -93,7 +93,11 @@ extension NgxAPI {
         guard lua.type(at: 2) == .string || lua.type(at: 2) == .number, let b = lua.bytes(2) else {
             return lua.error(NgxStrings.badStringArg(2, "receiveuntil"))
         }
-        guard b.count > 0 else { return lua.error(NgxStrings.patternEmpty) }
+        guard b.count > 0 else {  // soft, as ngx_lua's receiveuntil
+            lua.pushNil()
+            lua.push(NgxStrings.patternEmpty)
+            return 2
+        }
         var inclusive = false
         if lua.type(at: 3) == .table {
             lua.getField(3, "inclusive")

@@ -117,9 +117,10 @@ extension NgxAPI {
             return nil, err, partial
           end
           function mt.receiveuntil(self, pattern, opts, extra)
-            local inclusive
-            if extra == nil then inclusive = until_check(self, pattern, opts)
-            else inclusive = until_check(self, pattern, opts, extra) end
+            local inclusive, err
+            if extra == nil then inclusive, err = until_check(self, pattern, opts)
+            else inclusive, err = until_check(self, pattern, opts, extra) end
+            if inclusive == nil then return nil, err end  -- an empty pattern
             local done = false
             -- A sized read that met the pattern ends the next call with nil, nil (and the iterator starts over);
             -- a size below 1 is no size (OpenResty's).

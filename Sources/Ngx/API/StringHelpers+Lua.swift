@@ -30,6 +30,12 @@ extension NgxAPI {
         end
         local escape, encode, decode = ngx.escape_uri, ngx.encode_base64, ngx.decode_base64
         function ngx.escape_uri(s, esc_type)
+          if esc_type == nil then
+            esc_type = 2  -- NGX_ESCAPE_URI_COMPONENT
+          else
+            if type(esc_type) ~= "number" then error("\"type\" is not a number", 3) end
+            if esc_type < 0 or esc_type > 6 then error("\"type\" " .. esc_type .. " out of range", 3) end
+          end
           return escape(str(s), esc_type)
         end
         function ngx.encode_base64(s, no_padding)

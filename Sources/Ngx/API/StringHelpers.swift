@@ -61,20 +61,30 @@ extension NgxAPI {
         return 1
     }
 
-    /// Characters ngx.escape_uri keeps (type 2: RFC 3986 unreserved).
-    static func keepsInURI(_ c: UInt8) -> Bool {
-        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 46 || c == 95
-            || c == 126
-    }
+    /// nginx's escape maps (`ngx_escape_uri`), one bit per byte, set for a byte that is escaped: 0 URI,
+    /// 1 args, 2 URI component (what JavaScript's encodeURIComponent keeps, ngx_lua's), 3 html, 4 refresh,
+    /// 5 memcached, 6 mail_auth.
+    static let escapeMaps: [[UInt32]] = [
+        [0xffff_ffff, 0x8000_0029, 0x0000_0000, 0x8000_0000, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff],
+        [0xffff_ffff, 0x8000_0829, 0x0000_0000, 0x8000_0000, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff],
+        [0xffff_ffff, 0xfc00_987d, 0x7800_0001, 0xb800_0001, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff],
+        [0xffff_ffff, 0x0000_00ad, 0x0000_0000, 0x8000_0000, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff],
+        [0xffff_ffff, 0x0000_0085, 0x0000_0000, 0x8000_0000, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff],
+        [0xffff_ffff, 0x0000_0021, 0, 0, 0, 0, 0, 0],
+        [0xffff_ffff, 0x0000_0021, 0, 0, 0, 0, 0, 0],
+    ]
 
+    /// `escape(s, type?)`: the Lua wrapper (`StringHelpers+Lua.swift`) has checked `type` (0 ... 6, default 2).
     static let escapeURI: LuaFunction = { L in
         let lua = Lua(L!)
+        let kind = min(max(Int(lua.toNumber(2) ?? 2), 0), escapeMaps.count - 1)
         return withString(lua, "escape_uri") { b in
+            let map = escapeMaps[kind]
             let hex = Array("0123456789ABCDEF".utf8)
             var out: [UInt8] = []
             out.reserveCapacity(b.count)
             for c in b {
-                if keepsInURI(c) {
+                if map[Int(c >> 5)] & (1 << UInt32(c & 31)) == 0 {
                     out.append(c)
                 } else {
                     out += [37, hex[Int(c >> 4)], hex[Int(c & 15)]]

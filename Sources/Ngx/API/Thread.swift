@@ -32,10 +32,12 @@ extension NgxAPI {
     static let threadLayer = """
         local ngx, YIELD, results, yield, spawn, wait, kill, status, PARK = ...
         local co_create, co_status, select, unpack, type = coroutine.create, coroutine.status, select, unpack, type
+        local getinfo = debug.getinfo
+        local function is_c(fn) return getinfo(fn, "S").what == "C" end
         local thread = ngx.thread
         thread.spawn = function(fn, ...)
-          if type(fn) ~= "function" then
-            error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")", 2)
+          if type(fn) ~= "function" or is_c(fn) then  -- a Lua function only, as ngx_lua's argument check
+            error("bad argument #1 to 'spawn' (Lua function expected)", 2)
           end
           local co
           local n = select("#", ...)
@@ -105,7 +107,7 @@ extension NgxAPI {
     static let threadWait: LuaFunction = { L in
         let lua = Lua(L!)
         let argc = lua.top
-        guard argc >= 1 else { return lua.error(NgxStrings.threadExpected(1, "wait")) }
+        guard argc >= 1 else { return lua.error(NgxStrings.waitNothing) }
         return withThread(lua, yielding: true) { parent in
             let s = parent.session
             var children: [LuaThread] = []
@@ -214,6 +216,7 @@ extension NgxStrings {
     public static func threadExpected(_ i: Int32, _ fn: String) -> String {
         "bad argument #\(i) to '\(fn)' (lua thread expected)"
     }
+    public static let waitNothing = "at least one coroutine should be specified"
     public static let waitNotUserThread = "attempt to wait on a coroutine that is not a user thread"
     public static let waitNotParent = "only the parent coroutine can wait on the thread"
     public static let alreadyWaitedOrKilled = "already waited or killed"

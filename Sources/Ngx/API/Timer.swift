@@ -49,20 +49,23 @@ extension NgxAPI {
 
     static func addTimer(_ lua: Lua, every: Bool) -> Int32 {
         let name = every ? "every" : "at"
+        guard lua.top >= 2 else { return lua.error(NgxStrings.timerArgCount(lua.top)) }
         // As OpenResty reads the delay: a number or a numeric string (`coerceNumber`, which never raises), in
         // whole milliseconds (truncated) before the zero check.
         guard let delay = lua.coerceNumber(1) else {
             return lua.error(NgxStrings.timerNumberExpected(name, lua.typeName(at: 1)))
         }
-        guard delay >= 0 else { return lua.error(NgxStrings.timerInvalidDelay) }  // also NaN
-        let ms = delay < 1e15 ? Int64(delay * 1000) : Int64(1) << 50
+        // OpenResty has no range check: a negative delay becomes an unsigned timer key that is already due, so
+        // `at` runs at once; `every` would then run without pause, which is refused here (as NaN is).
+        guard !delay.isNaN, !(every && delay < 0) else { return lua.error(NgxStrings.timerInvalidDelay) }
+        let ms = delay <= 0 ? 0 : delay < 1e15 ? Int64(delay * 1000) : Int64(1) << 50
         if every && ms == 0 { return lua.error(NgxStrings.timerZeroInterval) }
         guard lua.type(at: 2) == .function, lua_iscfunction(lua.L, 2) == 0 else {
             return lua.error(NgxStrings.timerFunctionExpected(name))
         }
         let rt = NgxRuntime.shared!
         if rt.phase == .initByLua { return lua.error(NgxStrings.disabled(Phase.initByLua.directiveName)) }
-        if rt.exiting && delay > 0 {
+        if rt.exiting && (ms > 0 || delay < 0) {  // OpenResty's unsigned delay > 0
             lua.pushNil()
             lua.push(NgxStrings.processExiting)
             return 2
@@ -101,6 +104,7 @@ extension NgxStrings {
     public static func timerNumberExpected(_ fn: String, _ type: String) -> String {
         "bad argument #1 to '\(fn)' (number expected, got \(type))"
     }
+    public static func timerArgCount(_ n: Int32) -> String { "expecting at least 2 arguments but got \(n)" }
     public static let timerInvalidDelay = "invalid delay"
     public static let timerZeroInterval = "delay cannot be zero"
     public static func timerFunctionExpected(_ fn: String) -> String {

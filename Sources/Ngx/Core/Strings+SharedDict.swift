@@ -10,6 +10,9 @@ extension NgxStrings {
     public static let badExptime = "bad \"exptime\" argument"
     public static let badInitTTL = "bad \"init_ttl\" argument"
     public static let initRequired = "must provide \"init\" when providing \"init_ttl\""
+    public static func badInit(_ type: String) -> String { "bad init arg: number expected, got \(type)" }
+    /// `add`/`replace` of nil (ngx_*_lua_ffi_shdict_store), soft.
+    public static let nilAddOrReplace = "attempt to add or replace nil values"
 
     /// `nil, err` / `false, err` of a failed dictionary operation.
     public static func dictError(_ e: DictError) -> String {

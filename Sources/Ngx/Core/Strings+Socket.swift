@@ -30,6 +30,7 @@ extension NgxStrings {
     public static let badPattern = "bad pattern argument"
     public static let patternEmpty = "pattern is empty"
     public static func badTimeout(_ fn: String) -> String { "bad argument to '\(fn)' (timeout expected)" }
+    public static let badTimeoutValue = "bad timeout value"
     public static func badOption(_ name: String) -> String { "bad option: \(name)" }
     public static let receiveanyMax = "bad argument #2 to 'receiveany' (bad max argument)"
     public static let badPoolSize = "bad \"pool_size\" option value"

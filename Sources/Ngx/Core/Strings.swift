@@ -35,13 +35,16 @@ public enum NgxStrings {
         "unknown flag \"\(c)\" (flags \"\(opts)\")"
     }
     public static func regexExecFailed(_ rc: Int) -> String { "pcre_exec() failed: \(rc)" }
+    /// PCRE2_ERROR_BADOFFSET: a start offset past the subject's end.
+    public static let regexBadOffset = -33
     public static let regexNthOutOfBound = "nth out of bound"
     public static func regexCacheFull(_ n: Int) -> String { "lua exceeding regex cache max entries (\(n))" }
     /// A thread's error value that is not a string, as stream-lua logs it.
     public static let unknownReason = "unknown reason"
     /// luaL_argerror's form, as stream-lua raises it.
     public static func badLogLevel(_ n: Int) -> String { "bad argument #1 to 'log' (bad log level: \(n))" }
-    public static let ctxNotTable = "ctx should be a table while the value is not a table"
+    /// resty.core's ctx setter names the type it got.
+    public static func ctxNotTable(_ type: String) -> String { "ctx should be a table while getting a \(type)" }
     public static func badVariableValue(_ type: String) -> String {
         "bad argument #1 to '?' (string, number, or nil expected, but got \(type))"
     }
