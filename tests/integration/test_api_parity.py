@@ -3,24 +3,11 @@ lua-resty-core) does: the same argument checks, numbers truncated before they ar
 luaL_checknumber takes them, and the same count of return values. Each case here answered otherwise (found by
 black-box probes)."""
 
-SHOW = ("local function show(...) local t = {'n=' .. select('#', ...)} for i = 1, select('#', ...) do "
-        "local v = (select(i, ...)) t[#t + 1] = type(v) == 'string' and ('%q'):format(v) or tostring(v) end "
-        "ngx.say(table.concat(t, ' ')) end\n")
-
-
-def stream(code):
-    return ("stream {\n    server {\n        listen 127.0.0.1:$PORT;\n        content_by_lua_block {\n"
-            "local sk = ngx.req.socket() if not sk:receive(1) then return end\n" + SHOW + code
-            + "\n        }\n    }\n}\n")
+from probe import probe
 
 
 def run(tcplua, code, data=b""):
-    s = tcplua(stream(code))
-    c = s.connect(timeout=10)
-    c.send(b"x" + data)
-    out = c.recv_all().decode()
-    c.close()
-    return out.splitlines()
+    return probe(tcplua, code, data)
 
 
 # --- ngx.req.socket(): the Lua layer's fixed arities dropped an extra argument the Swift half refuses ---

@@ -8,26 +8,13 @@ import socket
 import threading
 import time
 
-SHOW = ("local function show(...) local t = {'n=' .. select('#', ...)} for i = 1, select('#', ...) do "
-        "local v = (select(i, ...)) t[#t + 1] = type(v) == 'string' and ('%q'):format(v) or tostring(v) end "
-        "ngx.say(table.concat(t, ' ')) end\n")
+from probe import probe
 
 EXTRA = "lua_shared_dict dogs 1m;\nlog_format st '$status';\naccess_log logs/access.log st;\n"
 
 
-def stream(code):
-    return ("stream {\n" + EXTRA + "    server {\n        listen 127.0.0.1:$PORT;\n        content_by_lua_block {\n"
-            "local sk = ngx.req.socket() if not sk:receive(1) then return end\n" + SHOW + code
-            + "\n        }\n    }\n}\n")
-
-
 def run(tcplua, code, server=False):
-    s = tcplua(stream(code))
-    c = s.connect(timeout=10)
-    c.send(b"x")
-    out = c.recv_all().decode(errors="replace")
-    c.close()
-    return (out.splitlines(), s) if server else out.splitlines()
+    return probe(tcplua, code, extra=EXTRA, server=server)
 
 
 def udp_echo():

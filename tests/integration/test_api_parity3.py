@@ -6,20 +6,7 @@ subsystems, checked against stream-lua's sources where they differ). PCRE error 
 tcplua's other codes are. Survey sections: 2.2 (the API list), 2.3 (shdict and thread semantics)."""
 import re
 
-SHOW = ("local function fmt(v, d) d = d or 0 if type(v) == 'string' then return ('%q'):format(v) end "
-        "if type(v) == 'table' and d < 2 then local ks = {} for k in pairs(v) do ks[#ks + 1] = k end "
-        "table.sort(ks, function(a, b) return tostring(a) < tostring(b) end) local p = {} "
-        "for _, k in ipairs(ks) do p[#p + 1] = tostring(k) .. '=' .. fmt(v[k], d + 1) end "
-        "return '{' .. table.concat(p, ',') .. '}' end return tostring(v) end\n"
-        "local function show(...) local t = {'n=' .. select('#', ...)} for i = 1, select('#', ...) do "
-        "t[#t + 1] = fmt((select(i, ...))) end ngx.say(table.concat(t, ' ')) end\n")
-
-
-def stream(code, extra=""):
-    return ("stream {\nlua_shared_dict dogs 1m;\n" + extra + "    server {\n        listen 127.0.0.1:$PORT;\n"
-            "        content_by_lua_block {\n"
-            "local sk = ngx.req.socket() if not sk:receive(1) then return end\n" + SHOW + code
-            + "\n        }\n    }\n}\n")
+from probe import SHOW_TABLES, probe
 
 
 def message(line):
@@ -28,12 +15,7 @@ def message(line):
 
 
 def run(tcplua, code):
-    s = tcplua(stream(code))
-    c = s.connect(timeout=10)
-    c.send(b"x")
-    out = c.recv_all().decode(errors="replace")
-    c.close()
-    return out.splitlines()
+    return probe(tcplua, code, extra="lua_shared_dict dogs 1m;\n", show=SHOW_TABLES)
 
 
 # --- ngx.re (resty/core/regex.lua, ngx/re.lua) ---
