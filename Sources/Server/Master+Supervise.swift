@@ -80,8 +80,28 @@ extension Master {
     func startWorkers() -> Bool {
         let count = workerCount
         workers = Array(repeating: 0, count: count)
+        mapPidTable(count)
         for slot in 0..<count where !spawnWorker(slot) { return false }
         return true
+    }
+
+    /// A new generation's pid table, mapped shared before its workers are forked (they inherit it); the last
+    /// generation's is unmapped here only: its workers keep their own mappings, as it was when they retired.
+    private func mapPidTable(_ count: Int) {
+        if let old = pidTable { munmap(old.baseAddress, old.count * MemoryLayout<Int32>.size) }
+        pidTable = nil
+        NgxRuntime.workerPids = nil
+        let bytes = count * MemoryLayout<Int32>.size
+        guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED
+        else {
+            // ngx.worker.pids() then lists each worker alone
+            log.log(.alert, "mmap(MAP_ANON|MAP_SHARED, \(bytes)) failed (\(errno): \(Sys.strerror(errno)))")
+            return
+        }
+        let table = UnsafeMutableBufferPointer(start: p.bindMemory(to: Int32.self, capacity: count), count: count)
+        table.initialize(repeating: 0)
+        pidTable = table
+        NgxRuntime.workerPids = table
     }
 
     /// Tells every worker of the current generation to stop accepting and finish its sessions, keeping those
@@ -118,6 +138,7 @@ extension Master {
             exit(code)
         }
         workers[slot] = pid
+        pidTable?[slot] = pid
         log.log(.notice, "start worker process \(pid)")
         return true
     }
@@ -140,6 +161,7 @@ extension Master {
             }
             guard let slot = workers.firstIndex(of: pid) else { continue }
             workers[slot] = 0
+            pidTable?[slot] = 0
             if stopping { continue }
             if Master.exitCode(status) == 2 {  // a worker that cannot start (nginx's fatal code)
                 log.log(.alert, "worker process \(pid) exited with fatal code 2 and cannot be respawned")

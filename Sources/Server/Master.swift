@@ -22,6 +22,8 @@ public final class Master {
     var pidPath: String
     /// The current generation's worker pids by slot (0 = not running).
     var workers: [pid_t] = []
+    /// The same in shared memory, which the generation's workers read (`ngx.worker.pids()`).
+    var pidTable: UnsafeMutableBufferPointer<Int32>?
     /// Workers of earlier generations (before a reload, or a WINCH), told to finish their sessions and exit.
     var retiring: Set<pid_t> = []
     var stopping = false

@@ -16,7 +16,7 @@ SEED = {"receive", "wait_next_request", "tcp_time", "parse_tcp_time", "start_tim
 HTTP_TIME = {"http_time", "parse_http_time"}
 SUB = {
     "config": {"subsystem", "debug", "prefix", "nginx_version", "nginx_configure", "ngx_lua_version"},
-    "worker": {"exiting", "pid", "count", "id"},
+    "worker": {"exiting", "pid", "pids", "count", "id"},
     "req": {"socket", "start_time"},
     "socket": {"tcp", "udp", "stream", "connect"},
     "re": {"match", "find", "gmatch", "sub", "gsub"},

@@ -139,3 +139,70 @@ def test_kill_9_of_one_worker_replaces_it_and_leaves_the_other_alone(tcplua):
         if replacement[0] in seen:
             break
     assert replacement[0] in seen, (seen, replacement)
+
+
+PIDS_CONF = """tcp {
+    lua_shared_dict d 1m;
+    init_by_lua_block {
+        local p, err = ngx.worker.pids() ngx.shared.d:set("init", tostring(p) .. " " .. err)
+        require("ffi").cdef("int usleep(unsigned int);")
+    }
+    init_worker_by_lua_block {
+        local p, err = ngx.worker.pids() ngx.shared.d:set("iw", tostring(p) .. " " .. err)
+    }
+    server {
+        listen 127.0.0.1:$PORT;
+        process_by_lua_block {
+            require("ffi").C.usleep(150000)  -- busy after each accept: the next connection goes to the other worker
+            if not ngx.receive(1) then return end
+            local d = ngx.shared.d
+            ngx.say(ngx.worker.pid(), " ", table.concat(ngx.worker.pids(), ","), " ", d:get("init"), "|", d:get("iw"))
+        }
+    }
+}
+"""
+
+
+def pids_answers(s, want_pids, tries=60):
+    """Asks until each of `want_pids` has answered; returns {worker pid: the pids() it listed}."""
+    seen = {}
+    for _ in range(tries):
+        pair = [s.connect()]
+        time.sleep(0.03)
+        pair.append(s.connect())
+        for c in pair:
+            c.send(b"x")
+            own, listed, phases = c.recv_line().rstrip("\n").split(" ", 2)
+            c.close()
+            assert phases == "nil API disabled in the current context|nil API disabled in the current context"
+            seen[int(own)] = [int(p) for p in listed.split(",")]
+        if set(seen) >= set(want_pids):
+            return seen
+    return seen
+
+
+def test_ngx_worker_pids_lists_the_generation_and_follows_a_respawn(tcplua):
+    s = tcplua(PIDS_CONF, main=MAIN)
+    pids = workers_of(s)
+    seen = pids_answers(s, pids)
+    assert sorted(seen) == pids, seen
+    for own, listed in seen.items():  # every worker lists both, itself among them, once each
+        assert sorted(listed) == pids and listed.count(own) == 1, (own, listed)
+    victim, survivor = pids
+    os.kill(victim, signal.SIGKILL)
+    replacement = wait_until(lambda: [p for p in children(s.proc.pid) if p not in pids], 5, step=0.005)
+    assert replacement, children(s.proc.pid)
+    now = sorted([survivor, replacement[0]])
+    seen = pids_answers(s, now)
+    assert sorted(seen) == now, seen
+    for own, listed in seen.items():  # the survivor sees the replacement in the dead worker's slot
+        assert sorted(listed) == now, (own, listed)
+
+
+def test_ngx_worker_pids_with_master_process_off_is_the_process(tcplua):
+    s = tcplua(PIDS_CONF, main=MAIN.replace("master_process on", "master_process off"))
+    c = s.connect()
+    c.send(b"x")
+    own, listed, phases = c.recv_line().rstrip("\n").split(" ", 2)
+    assert (int(own), listed) == (s.proc.pid, str(s.proc.pid))
+    assert phases == "nil API disabled in the current context|nil API disabled in the current context"

@@ -10,15 +10,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from test_api_parity3 import run  # noqa: E402
 
 
-def test_worker_pids_lists_every_worker(tcplua):
-    # api-survey.md 2.2 lists ngx.worker.pids for stream (resty/core/worker.lua: ngx_stream_lua_ffi_worker_pids,
-    # nil + "API disabled in the current context" in init/init_worker). tcplua has no ngx.worker.pids: a worker
-    # knows only its own pid; the master, which knows them all (Master.swift, by slot), shares them with no one,
-    # so this needs a pid table in shared memory kept by the master across spawns and reloads.
-    lines = run(tcplua, "local p = ngx.worker.pids() show(type(p), #p, p[1] == ngx.worker.pid())")
-    assert lines == ['n=3 "table" 1 true']
-
-
 def test_socket_tcp_refuses_arguments(tcplua):
     # ngx_stream_lua_socket_tcp: lua_gettop(L) != 0 -> "expecting zero arguments, but got %d" (ngx.socket.udp
     # already checks). tcplua's ngx.socket.tcp is a fixed-arity Lua function so that LuaJIT traces it (the

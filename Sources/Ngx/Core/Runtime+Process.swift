@@ -9,6 +9,10 @@ extension NgxRuntime {
     nonisolated(unsafe) public static var workerId: Int?
     /// `ngx.worker.count()`: the number of workers the configuration asks for.
     nonisolated(unsafe) public static var workerCount = 1
+    /// `ngx.worker.pids()`: the pids of this worker's generation by slot (0: not running), in memory the master
+    /// maps shared before it forks them and keeps current as it starts and reaps them (`WorkerPidTable`); nil
+    /// with `master_process off`, where the one process is the worker.
+    nonisolated(unsafe) public static var workerPids: UnsafeMutableBufferPointer<Int32>?
 
     /// Makes this runtime the one the API functions, the panic handler and the error log's clock use again
     /// (after building another one failed).
