@@ -83,7 +83,7 @@ public struct Incremented: Equatable, Sendable {
 ///
 /// Keys are 1 to 65535 bytes (the binding checks); expiry times are relative milliseconds, 0 meaning never.
 public struct DictZone: @unchecked Sendable {
-    let zone: Zone
+    @usableFromInline let zone: Zone
 
     /// nginx's minimum (`lua_shared_dict` refuses 8191 bytes and less).
     public static let minimumSize = 8192
@@ -102,8 +102,9 @@ public struct DictZone: @unchecked Sendable {
         zone.formatStructure(size: size)
     }
 
-    /// A view of a zone that `init(formatting:size:)` set up (in this process or before a fork).
-    public init(attachingTo base: UnsafeMutableRawPointer) {
+    /// A view of a zone that `init(formatting:size:)` set up (in this process or before a fork). Inlinable: the
+    /// FFI fast paths make one per call.
+    @inlinable public init(attachingTo base: UnsafeMutableRawPointer) {
         zone = Zone(base: base)
     }
 

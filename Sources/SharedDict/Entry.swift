@@ -54,9 +54,7 @@ extension Zone {
     func find(_ key: UnsafeRawBufferPointer, _ hash: UInt32) -> Int {
         var w = word(bucketByte(hash))
         while w != 0 {
-            if entryHash(w) == hash && keyLen(w) == key.count
-                && (key.count == 0 || memcmp(keyPointer(w), key.baseAddress!, key.count) == 0)
-            {
+            if entryHash(w) == hash && keyLen(w) == key.count && keysEqual(UnsafeRawPointer(keyPointer(w)), key) {
                 return w
             }
             w = hashNext(w)
@@ -145,6 +143,30 @@ extension Zone {
             lruUnlink(w)
             lruPushFront(w)
         }
+    }
+}
+
+/// The stored key at `p` against `key` (of the same length): short keys (most are) compared in line as one
+/// or two overlapping words, longer ones with `memcmp`.
+@inline(__always) func keysEqual(_ p: UnsafeRawPointer, _ key: UnsafeRawBufferPointer) -> Bool {
+    let n = key.count
+    guard n > 0, let q = key.baseAddress else { return true }
+    switch n {
+    case 8...16:
+        return p.loadUnaligned(as: UInt64.self) == q.loadUnaligned(as: UInt64.self)
+            && p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                == q.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    case 4...7:
+        return p.loadUnaligned(as: UInt32.self) == q.loadUnaligned(as: UInt32.self)
+            && p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                == q.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+    case 1...3:
+        for i in 0..<n where p.load(fromByteOffset: i, as: UInt8.self) != q.load(fromByteOffset: i, as: UInt8.self) {
+            return false
+        }
+        return true
+    default:
+        return memcmp(p, q, n) == 0
     }
 }
 

@@ -10,8 +10,10 @@
 /// bucketsWord            hash buckets: UInt32 word offsets of chain heads (a power of two of them)
 /// heapStart ..< heapEnd  the heap: blocks of entries, list nodes and free space (Allocator.swift)
 /// ```
-struct Zone {
-    let base: UnsafeMutableRawPointer
+@usableFromInline struct Zone {
+    @usableFromInline let base: UnsafeMutableRawPointer
+
+    @inlinable init(base: UnsafeMutableRawPointer) { self.base = base }
 
     @inline(__always) func u8(_ o: Int) -> UInt8 { base.load(fromByteOffset: o, as: UInt8.self) }
     @inline(__always) func setU8(_ o: Int, _ v: UInt8) { base.storeBytes(of: v, toByteOffset: o, as: UInt8.self) }

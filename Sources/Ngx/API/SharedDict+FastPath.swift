@@ -61,11 +61,12 @@ extension FastPath {
             case 2: storeMode = .replace
             default: return -1
             }
+            // (the conversions only for what is not the default 0: most stores pass neither)
             let result = DictZone(attachingTo: zone).store(
                 UnsafeRawBufferPointer(start: key, count: Int(keyLen)),
                 value,
-                exptime: Int64(min(exptime * 1000, 1e15)),
-                flags: UInt32(truncatingIfNeeded: Int64(max(min(flags, 9e18), -9e18))),
+                exptime: exptime == 0 ? 0 : Int64(min(exptime * 1000, 1e15)),
+                flags: flags == 0 ? 0 : UInt32(truncatingIfNeeded: Int64(max(min(flags, 9e18), -9e18))),
                 mode: storeMode,
                 now: NgxAPI.dictNow
             )
