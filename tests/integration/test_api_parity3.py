@@ -223,3 +223,13 @@ def test_thread_spawn_takes_a_lua_function_and_wait_something(tcplua):
                         "show(pcall(ngx.thread.spawn, 1)) show(pcall(ngx.thread.wait))")
     assert lines == ['n=2 false "bad argument #1 to \'spawn\' (Lua function expected)"'] * 3 + [
         'n=2 false "at least one coroutine should be specified"']
+
+
+# --- ngx.socket.tcp (ngx_stream_lua_socket_tcp: lua_gettop(L) != 0 -> "expecting zero arguments, but got %d") ---
+
+def test_socket_tcp_refuses_arguments(tcplua):
+    # The constructor is the classic function itself (no Lua wrapper between the handler and it), so it counts.
+    lines = run(tcplua, "show(pcall(ngx.socket.tcp, 1)) show(pcall(ngx.socket.tcp, 1, nil)) "
+                        "show(type(ngx.socket.tcp()), type(ngx.socket.stream()))")
+    assert lines == ['n=2 false "expecting zero arguments, but got 1"',
+                     'n=2 false "expecting zero arguments, but got 2"', 'n=2 "table" "table"']

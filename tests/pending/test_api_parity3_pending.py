@@ -10,18 +10,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from test_api_parity3 import run  # noqa: E402
 
 
-def test_socket_tcp_refuses_arguments(tcplua):
-    # ngx_stream_lua_socket_tcp: lua_gettop(L) != 0 -> "expecting zero arguments, but got %d" (ngx.socket.udp
-    # already checks). tcplua's ngx.socket.tcp is a fixed-arity Lua function so that LuaJIT traces it (the
-    # codebase's rule: no `...` in the cosocket layer), and it cannot count its arguments without one. Tried
-    # (2026-12-02): passing `...` to the classic constructor, which counts them, cost P1 +131 user-space
-    # instructions per request (9,986 -> 10,117, `python3 bench/callgrind.py --proxy --requests 5000`), and three
-    # fixed parameters checked for nil +70; tcplua ignores the extra arguments, which breaks no OpenResty script.
-    lines = run(tcplua, "show(pcall(ngx.socket.tcp, 1)) show(pcall(ngx.socket.tcp, 1, 2))")
-    assert lines == ['n=2 false "expecting zero arguments, but got 1"',
-                     'n=2 false "expecting zero arguments, but got 2"']
-
-
 def test_receiveany_and_receiveuntil_without_their_argument_count_it(tcplua):
     # OpenResty: receiveany() -> "expecting 2 arguments (including the object), but got 1"; receiveuntil() ->
     # "expecting 2 or 3 arguments (including the object), but got 1". tcplua's fixed-arity methods see an omitted

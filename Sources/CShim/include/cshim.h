@@ -55,7 +55,13 @@ void tl_push_yield_sentinel(lua_State *L);
 
 /// Registry values Swift looks up per call (a metatable per `tcp()`, the timer launcher per timer), under
 /// light userdata keys: a lookup interns no string (a Swift String key cost ~400 instructions per lookup).
-enum { TL_KEY_COSOCKET_META = 0, TL_KEY_SEMAPHORE_META = 1, TL_KEY_TIMER_LAUNCHER = 2, TL_REGISTRY_KEYS = 3 };
+enum {
+    TL_KEY_COSOCKET_META = 0,
+    TL_KEY_SEMAPHORE_META = 1,
+    TL_KEY_TIMER_LAUNCHER = 2,
+    TL_KEY_TCP_SOCKET_META = 3,
+    TL_REGISTRY_KEYS = 4
+};
 /// Pushes the registry value of `key` (never allocates or raises).
 void tl_registry_push(lua_State *L, int key);
 /// Pops the top value into the registry under `key` (allocates: inside a protected call).

@@ -1,4 +1,5 @@
 import CLuaJIT
+import CShim
 import EventLoop
 import Glibc
 import LuaKit
@@ -8,17 +9,36 @@ import LuaKit
 extension NgxAPI {
     // MARK: new, connect
 
+    /// `ngx.socket.tcp()`: `{ userdata, FFI handle, coroutine }` with the methods' metatable (the Lua layer's,
+    /// kept in the registry by `setSocketMeta`).
     static let tcpNew: LuaFunction = { L in
         let lua = Lua(L!)
+        guard lua.top == 0 else { return lua.error(NgxStrings.reqSocketArgCount(lua.top)) }
         return withThread(lua) { t in
             let s = TCPSocket(thread: t)
+            lua.newTable(narr: 3)
             Cosocket.pushUserdata(lua, s)
+            lua.rawSetI(-2, 1)
             // the FFI handle (`SocketTCP+FastPath.swift`): the address as a number, exact below 2^53
             lua.push(Double(UInt(bitPattern: Unmanaged.passUnretained(s).toOpaque())))
+            lua.rawSetI(-2, 2)
             // the coroutine it was made on when that is the thread's own (the FFI may park only there)
-            if t.coroutine == lua.L { _ = lua_pushthread(lua.L) } else { lua.pushNil() }
-            return 3
+            if t.coroutine == lua.L {
+                _ = lua_pushthread(lua.L)
+                lua.rawSetI(-2, 3)
+            }
+            tl_registry_push(lua.L, Int32(TL_KEY_TCP_SOCKET_META))
+            lua.setMetatable(-2)
+            return 1
         }
+    }
+
+    /// Keeps the TCP socket methods' metatable (argument 1) for `tcpNew`; called once by the Lua layer.
+    static let setSocketMeta: LuaFunction = { L in
+        let lua = Lua(L!)
+        lua.setTop(1)
+        tl_registry_store(lua.L, Int32(TL_KEY_TCP_SOCKET_META))
+        return 0
     }
 
     static let tcpConnect: LuaFunction = { L in

@@ -33,7 +33,8 @@ extension NgxAPI {
             FastPath.pushSocket(lua)
             tl_set_socket_park(unsafeBitCast(FastPath.sockReceivePark, to: UnsafeMutableRawPointer.self))
             lua_pushcclosure(lua.L, tl_yield_socket_park, 0)
-            return Int32(fns.count + reqFunctions.count + 3)
+            lua.push(setSocketMeta)
+            return Int32(fns.count + reqFunctions.count + 4)
         }
         injectUDP(lua)
     }
@@ -42,7 +43,7 @@ extension NgxAPI {
         local ngx, YIELD, results, yield, new, connect, send, receive, receiveany, until_check, until_step,
           close, settimeout, settimeouts, setkeepalive, getreusedtimes, setoption, getoption,
           req_socket, req_send, req_receive, req_receiveany, req_until_check, req_until_step, req_settimeout,
-          req_settimeouts, req_peek, req_shutdown, send_wait, sfast, park_yield = ...
+          req_settimeouts, req_peek, req_shutdown, send_wait, sfast, park_yield, set_meta = ...
         local setmetatable, type, select, tonumber = setmetatable, type, select, tonumber
         local ffi = require "ffi"
         local cast, ffi_string = ffi.cast, ffi.string
@@ -59,11 +60,13 @@ extension NgxAPI {
           return a, ...
         end
         mt.__index = mt
-        -- { userdata, FFI handle, the thread's coroutine when made on it (the FFI may park only there) }
-        local function tcp()
-          local ud, h, co = new()
-          return setmetatable({ ud, h, co }, mt)
-        end
+        -- `new` (the classic constructor) makes { userdata, FFI handle, the thread's coroutine when made on it
+        -- (the FFI may park only there) } with `mt` and counts its arguments (OpenResty refuses any). It is
+        -- ngx.socket.tcp itself, not called from a Lua function: a handler's trace then stitches around the call
+        -- in the handler's own frame, where a stitch inside a Lua `tcp()` left the rest of its loop to the
+        -- interpreter (the next trace, starting in `tcp()`, could not return to the frame below).
+        set_meta(mt)
+        local tcp = new
         ngx.socket.tcp = tcp
         ngx.socket.stream = tcp
         ngx.socket.connect = function(...)
