@@ -154,7 +154,7 @@ def test_connect_to_a_unix_prefix_without_a_path(tcplua):
 
 def test_connect_ignores_a_fourth_argument_that_is_not_a_table(tcplua, upstream):
     u = upstream(echo)
-    lines = run(tcplua, f"local s = ngx.socket.tcp() show(s:connect('127.0.0.1', {u.port}, nil, 5))")
+    lines = run(tcplua, f"local s = ngx.socket.tcp() show(s:connect('127.0.0.1', {u.port}, 5))")
     assert lines == ["n=1 1"]
 
 

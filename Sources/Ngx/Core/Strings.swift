@@ -71,4 +71,7 @@ public enum NgxStrings {
     public static func badStringArg(_ i: Int32, _ fn: String) -> String {
         "bad argument #\(i) to '\(fn)' (string expected)"
     }
+    public static func badStringArg(_ i: Int32, _ fn: String, got: String) -> String {
+        "bad argument #\(i) to '\(fn)' (string expected, got \(got))"
+    }
 }
