@@ -221,13 +221,6 @@ def test_setoption_and_getoption_answer_as_resty_core(tcplua, upstream):
                      'n=2 nil "missing the \\"option\\" argument"', 'n=1 "number"']
 
 
-def test_getoption_and_setoption_of_a_socket_never_connected_raise(tcplua):
-    lines = run(tcplua, "local s = ngx.socket.tcp() show(pcall(s.getoption, s, 'keepalive')) "
-                        "show(pcall(s.setoption, s, 'keepalive', true))")
-    assert [l.split(": ")[-1] for l in lines] == ['socket is never created nor connected"'] * 2
-    assert all(l.startswith("n=2 false") for l in lines)
-
-
 # --- settimeout(s): lua_tonumber, stream-lua's words ---
 
 def test_settimeouts_argument_count_message(tcplua):

@@ -31,7 +31,8 @@ extension NgxStrings {
     public static let patternEmpty = "pattern is empty"
     public static func badTimeout(_ fn: String) -> String { "bad argument to '\(fn)' (timeout expected)" }
     public static let badTimeoutValue = "bad timeout value"
-    public static func badOption(_ name: String) -> String { "bad option: \(name)" }
+    public static func unsupportedOption(_ name: String) -> String { "unsupported option \(name)" }
+    public static func missingOptionArg(_ what: String) -> String { "missing the \"\(what)\" argument" }
     public static let receiveanyMax = "bad argument #2 to 'receiveany' (bad max argument)"
     /// luaL_argerror's form for the option table at `i`; `what` ends the quoted option name.
     public static func badConnectOption(_ i: Int32, _ what: String) -> String {
