@@ -109,7 +109,7 @@ def test_on_abort_needs_the_directive(tcplua):
     """))
     c = s.connect()
     assert c.recv_all() == (b"2 nil\nlua_check_client_abort is off\n"
-                            b"falsebad argument #1 to 'on_abort' (function expected, got number)\n")
+                            b"truenillua_check_client_abort is off\n")  # the directive is checked first
 
 
 def test_abort_while_waiting_on_a_cosocket(tcplua):

@@ -98,5 +98,5 @@ def test_backlog_option_errors_and_pool_without_backlog_is_uncapped(tcplua, upst
     c = s.connect()
     c.send("x")
     out = c.recv_all().decode()
-    assert out == ('falsebad "backlog" option value: -1\n' "1\n1\n1\n" "1\n1\n"
+    assert out == ('falsebad argument #4 to \'connect\' (bad "backlog" option value: -1)\n' "1\n1\n1\n" "1\n1\n"
                    "niltoo many waiting connect operations\n1\n")

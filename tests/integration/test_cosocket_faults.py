@@ -171,10 +171,10 @@ def test_bad_arguments_raise_catchable_errors(tcplua):
             function() return sock:receive(-1) end,
             function() return sock:receive(5, 9) end,
             function() return sock:receiveany(0) end,
-            function() return sock:settimeout("x") end,
-            function() return sock:connect("127.0.0.1", "80x") end,
-            function() return sock:connect("127.0.0.1", 80, 5) end,
-            function() return sock:setoption("bogus", 1) end,
+            function() return sock:settimeouts(1) end,
+            function() return sock:connect("127.0.0.1", 80, {pool = true}) end,
+            function() return sock:connect("127.0.0.1", 80, {pool_size = 0}) end,
+            function() return sock:getreusedtimes(1) end,
             function() return ngx.socket.udp():setpeername("127.0.0.1") end,
         }
         for i, f in ipairs(checks) do

@@ -14,7 +14,7 @@ def test_receive_forms_and_send(tcplua):
         local line = sock:receive()
         local five = sock:receive(5)
         local l2 = sock:receive("*l")
-        sock:send({"line=", line, " five=", five, " l2=", l2, " ", 42, " ", true, {{"\\n"}}})
+        sock:send({"line=", line, " five=", five, " l2=", l2, " ", 42, " ", "true", {{"\\n"}}})  -- strict: no booleans inside
         local rest, err = sock:receive("*a")
         sock:send("rest=" .. rest)
     '''))

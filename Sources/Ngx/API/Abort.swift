@@ -3,7 +3,7 @@ import LuaKit
 
 /// `ok, err = ngx.on_abort(fn)`: registers `fn` to run in its own thread when the client hangs up while the
 /// handler is not reading (needs `lua_check_client_abort on`); returns 1, or `nil, "lua_check_client_abort
-/// is off"`, or `nil, "duplicate call"`. Context: process_by_lua*. Never yields.
+/// is off"`, or `nil, "duplicate call"`, checked before the argument. Context: process_by_lua*. Never yields.
 extension NgxAPI {
     static func injectAbort(_ lua: Lua) {
         lua.push(ngxOnAbort)
@@ -12,9 +12,6 @@ extension NgxAPI {
 
     static let ngxOnAbort: LuaFunction = { L in
         let lua = Lua(L!)
-        guard lua.type(at: 1) == .function else {
-            return lua.error(NgxStrings.onAbortArg(lua.typeName(at: 1)))
-        }
         return withThread(lua, client: true) { t in
             let s = t.session
             guard s.server.config.checkClientAbort else {
@@ -26,6 +23,10 @@ extension NgxAPI {
                 lua.pushNil()
                 lua.push(NgxStrings.duplicateCall)
                 return 2
+            }
+            // stream-lua looks at the argument only now, and takes a Lua function only
+            guard lua.type(at: 1) == .function, lua_iscfunction(lua.L, 1) == 0 else {
+                return lua.error(NgxStrings.onAbortArg)
             }
             lua.pushValue(at: 1)
             s.abortHandlerRef = lua.ref()
@@ -39,7 +40,5 @@ extension NgxAPI {
 extension NgxStrings {
     public static let checkClientAbortOff = "lua_check_client_abort is off"
     public static let duplicateCall = "duplicate call"
-    public static func onAbortArg(_ type: String) -> String {
-        "bad argument #1 to 'on_abort' (function expected, got \(type))"
-    }
+    public static let onAbortArg = "bad argument #1 to 'on_abort' (Lua function expected)"
 }

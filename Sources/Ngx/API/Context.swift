@@ -1,14 +1,16 @@
 import CLuaJIT
+import Glibc
 import LuaKit
 
 /// `ngx.ctx`: one table per session, made on first use and kept across `ngx.wait_next_request()` (the seed's
 /// connection_session is the request context); `ngx.ctx = t` replaces it. `ngx.var.NAME`: the access log's
 /// variables (`remote_addr`, `remote_port`, `server_addr`, `server_port`, `connection`,
 /// `connection_requests`, `bytes_sent`, `bytes_received`, `session_time`, `request_time`, `status`, `pid`,
-/// `msec`, `time_local`, `time_iso8601`, `protocol`) and `binary_remote_addr`, as strings; nil for a name
-/// tcplua does not know; assigning raises `variable "x" not changeable`, except for the variables declared by
-/// `lua_add_variable $name`, which each session reads (nil until assigned) and assigns (a string or number;
-/// nil unsets it) on its own. `ngx.get_phase()`: `"init"`,
+/// `msec`, `time_local`, `time_iso8601`, `protocol`), `binary_remote_addr`, `nginx_version` and `hostname`, as
+/// strings, names in any case; nil for a name tcplua does not know; assigning raises `variable "x" not
+/// changeable` (or "not found for writing" for an unknown name), except for the variables declared by
+/// `lua_add_variable $name`, which each session reads (nil until assigned) and assigns (a value passed through
+/// tostring; nil unsets it) on its own. `ngx.get_phase()`: `"init"`,
 /// `"init_worker"`, `"preread"`, `"content"`, `"log"` or `"timer"`. Context: ctx and var in handlers; get_phase anywhere. Never yield.
 extension NgxAPI {
     static func injectContext(_ lua: Lua) {
@@ -72,10 +74,14 @@ extension NgxAPI {
 
     static let varIndex: LuaFunction = { L in
         let lua = Lua(L!)
-        guard lua.type(at: 2) == .string, let name = lua.string(2) else {
+        switch lua.type(at: 2) {
+        case .string: break
+        case .number:  // a capture id to resty.core: stream has none
             lua.pushNil()
             return 1
+        default: return lua.error(NgxStrings.badVariableName)
         }
+        let name = variableName(lua)
         return withThread(lua) { t in
             let s = t.session
             if addedVariables.contains(name) {
@@ -86,7 +92,8 @@ extension NgxAPI {
                 v.withUnsafeBytes { lua.push(bytes: $0.baseAddress, count: $0.count) }
                 return 1
             }
-            if name == "binary_remote_addr" {
+            switch name {
+            case "binary_remote_addr":
                 guard s.remoteText == nil else {
                     lua.pushNil()
                     return 1
@@ -94,6 +101,13 @@ extension NgxAPI {
                 var be = s.address.bigEndian
                 withUnsafeBytes(of: &be) { lua.push(bytes: $0.baseAddress, count: 4) }
                 return 1
+            case "nginx_version":
+                lua.push(NgxStrings.nginxVersion)
+                return 1
+            case "hostname":
+                lua.push(hostName)
+                return 1
+            default: break
             }
             let v = AccessLogVariable(name: name)
             guard v != .unknown else {
@@ -109,19 +123,41 @@ extension NgxAPI {
         }
     }
 
+    /// The name at argument 2, lowercased as nginx looks variables up (ngx_hash_strlow).
+    static func variableName(_ lua: Lua) -> String {
+        let name = lua.string(2) ?? ""
+        return name.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? name.lowercased() : name
+    }
+
+    /// `$hostname`: gethostname(), read once.
+    static let hostName: String = {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
     /// The names `lua_add_variable` declared (set by the master before it runs Lua).
     nonisolated(unsafe) public static var addedVariables: Set<String> = []
 
     static let varNewIndex: LuaFunction = { L in
         let lua = Lua(L!)
-        guard lua.type(at: 2) == .string, let name = lua.string(2), addedVariables.contains(name) else {
-            return lua.error(NgxStrings.variableNotChangeable(lua.string(2) ?? "?"))
+        guard lua.type(at: 2) == .string else { return lua.error(NgxStrings.badVariableName) }
+        let name = variableName(lua)
+        guard addedVariables.contains(name) else {
+            let builtin =
+                AccessLogVariable(name: name) != .unknown
+                || ["binary_remote_addr", "nginx_version", "hostname"].contains(name)
+            return lua.error(builtin ? NgxStrings.variableNotChangeable(name) : NgxStrings.variableNotFound(name))
         }
+        // resty.core's var_set passes anything else through tostring
         let value: [UInt8]?
         switch lua.type(at: 3) {
         case .string, .number: value = lua.bytes(3).map { Array($0) }
         case .nil: value = nil
-        default: return lua.error(NgxStrings.badVariableValue(lua.typeName(at: 3)))
+        case .boolean: value = Array((lua.toBool(3) ? "true" : "false").utf8)
+        default:
+            let address = String(UInt(bitPattern: lua_topointer(lua.L, 3)), radix: 16)
+            value = Array("\(lua.typeName(at: 3)): 0x\(address)".utf8)
         }
         return withThread(lua) { t in
             t.session.setVariable(name, value)

@@ -82,12 +82,17 @@ extension NgxAPI {
     }
 
     /// Appends the value at `idx` to `buf`; false with an error message pushed for a bad value.
+    /// Appends the value at `idx` as ngx.print does, or as a cosocket's send does (`strict`, where
+    /// an element of a table that is nil, a boolean or ngx.null is refused, and so is ngx.null itself); on failure
+    /// leaves the message on the stack. A table's length is its largest positive integer key (stream-lua's):
+    /// a hole is nil.
     static func appendValue(
         _ lua: Lua,
         _ idx: Int32,
         arg: Int32,
         name: StaticString,
         depth: Int,
+        strict: Bool = false,
         into buf: inout ByteBuffer
     )
         -> Bool
@@ -96,12 +101,16 @@ extension NgxAPI {
         case .string, .number:
             let b = lua.bytes(idx)!
             if let p = b.baseAddress { buf.append(p, b.count) }
-        case .nil:
+            return true
+        case .nil where !strict || depth == 0:
             appendLiteral("nil", &buf)
-        case .boolean:
+            return true
+        case .boolean where !strict || depth == 0:
             appendLiteral(lua.toBool(idx) ? "true" : "false", &buf)
-        case .lightUserdata where lua.toUserdata(idx) == nil:
+            return true
+        case .lightUserdata where !strict && lua.toUserdata(idx) == nil:
             appendLiteral("null", &buf)
+            return true
         case .table:
             guard depth < 100 else {
                 lua.push("bad argument #\(arg) to '\(name)' (table nested too deeply)")
@@ -115,23 +124,27 @@ extension NgxAPI {
             var k: Int32 = 1
             while k <= Int32(n) {
                 lua.rawGetI(t, k)
-                if !appendValue(lua, lua.top, arg: arg, name: name, depth: depth + 1, into: &buf) {
+                if !appendValue(lua, lua.top, arg: arg, name: name, depth: depth + 1, strict: strict, into: &buf) {
                     lua.remove(at: -2)
                     return false
                 }
                 lua.pop()
                 k += 1
             }
+            return true
         default:
-            lua.push(NgxStrings.badOutputArg(arg, name, lua.typeName(at: idx)))
+            let type = lua.typeName(at: idx)
+            if depth > 0 {
+                lua.push(NgxStrings.badTableElement(arg, name, type))
+            } else {
+                lua.push(strict ? NgxStrings.badSendArg(arg, name, type) : NgxStrings.badOutputArg(arg, name, type))
+            }
             return false
         }
-        return true
     }
 
-    /// The length of an array table (keys exactly 1...n), or nil when any other key is present.
+    /// The largest positive integer key of a table, or nil when it has any other key.
     static func arrayLength(_ lua: Lua, _ t: Int32) -> Int? {
-        var count = 0
         var maxKey = 0
         lua.pushNil()
         while lua.next(t) {
@@ -140,10 +153,9 @@ extension NgxAPI {
                 lua.pop()
                 return nil
             }
-            count += 1
             maxKey = max(maxKey, Int(k))
         }
-        return count == maxKey ? count : nil
+        return maxKey
     }
 
     static func appendLiteral(_ s: StaticString, _ buf: inout ByteBuffer) {

@@ -41,55 +41,69 @@ extension NgxAPI {
         return 0
     }
 
+    /// `connect(host, port?, opts?)` checks its arguments in stream-lua's order and words: the count (the
+    /// Lua layer passes nils for what was not given, so trailing nils do not count), the option table (the
+    /// last argument when it is a table), then the port, whose absence or range is a soft failure.
     static let tcpConnect: LuaFunction = { L in
         let lua = Lua(L!)
-        let argc = lua.top
-        guard argc >= 2, argc <= 4 else { return lua.error(NgxStrings.connectArgs) }
-        guard lua.type(at: 2) == .string, let hostBytes = lua.bytes(2) else { return lua.error(NgxStrings.badHost) }
-        let target: ConnectTarget
-        var optsIndex: Int32 = 3
-        if hostBytes.starts(with: "unix:".utf8) {
-            target = .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
-        } else {
-            // a number or a numeric string, as OpenResty takes it (Debian's websocket client passes
-            // the port it matched in the URI)
-            guard let p = lua.coerceNumber(3) else {
-                return lua.error(NgxStrings.badNumberArg(3, "connect"))
-            }
-            guard p >= 0, p <= 65535, p == p.rounded() else {
-                return lua.error(NgxStrings.badPort(p.isFinite ? Int(max(min(p, 1e9), -1e9)) : 0))
-            }
-            target = .host(HostCache.host(hostBytes), UInt16(p))
-            optsIndex = 4
+        var argc = lua.top
+        while argc > 1, lua.isNoneOrNil(argc) { argc -= 1 }
+        guard argc >= 2, argc <= 4 else { return lua.error(NgxStrings.connectArgs(argc)) }
+        guard lua.type(at: 2) == .string || lua.type(at: 2) == .number, let hostBytes = lua.bytes(2) else {
+            return lua.error(NgxStrings.badStringArg(2, "connect", got: lua.typeName(at: 2)))
         }
         var poolName: String?
         var poolSize: Int?
         var backlog: Int?
-        switch lua.type(at: optsIndex) {
-        case .none, .nil: break
-        case .string: poolName = lua.string(optsIndex)
-        case .table:
-            lua.getField(optsIndex, "pool")
-            if !lua.isNoneOrNil(-1) {
-                guard lua.type(at: -1) == .string else { return lua.error(NgxStrings.badPoolName) }
-                poolName = lua.string(-1)
+        var n = argc
+        if argc >= 3, lua.type(at: argc) == .table {
+            let o = argc
+            lua.getField(o, "pool_size")
+            if let v = lua.coerceNumber(-1) {
+                let size = Int(max(min(v, 1e9), -1e9))
+                guard size > 0 else {
+                    return lua.error(NgxStrings.badConnectOption(o, "pool_size\" option value: \(size)"))
+                }
+                poolSize = size
+            } else if !lua.isNoneOrNil(-1) {
+                return lua.error(NgxStrings.badConnectOption(o, "pool_size\" option type: \(lua.typeName(at: -1))"))
             }
-            lua.getField(optsIndex, "pool_size")
-            if !lua.isNoneOrNil(-1) {
-                guard let n = lua.toNumber(-1), n >= 1, n < 1e9 else { return lua.error(NgxStrings.badPoolSize) }
-                poolSize = Int(n)
+            lua.getField(o, "backlog")
+            if let v = lua.coerceNumber(-1) {
+                let b = Int(max(min(v, 1e9), -1e9))
+                guard b >= 0 else { return lua.error(NgxStrings.badConnectOption(o, "backlog\" option value: \(b)")) }
+                backlog = b
             }
-            lua.getField(optsIndex, "backlog")
-            if !lua.isNoneOrNil(-1) {
-                guard let n = lua.toNumber(-1) else { return lua.error(NgxStrings.badBacklog(0)) }
-                guard n >= 0 else { return lua.error(NgxStrings.badBacklog(Int(max(n, -1e9)))) }
-                backlog = Int(min(n, 1e9))
+            lua.getField(o, "pool")
+            switch lua.type(at: -1) {
+            case .string, .number: poolName = lua.string(-1)
+            case .nil: break
+            default: return lua.error(NgxStrings.badConnectOption(o, "pool\" option type: \(lua.typeName(at: -1))"))
             }
             lua.pop(3)
-        default:
-            return lua.error(
-                "bad argument #\(optsIndex) to 'connect' (table expected, got \(lua.typeName(at: optsIndex)))"
-            )
+            n -= 1
+        }
+        if n == 4 {  // not a table: the seed's pool name when a string, else nothing (OpenResty's)
+            if lua.type(at: 4) == .string { poolName = lua.string(4) }
+            n -= 1
+        }
+        let target: ConnectTarget
+        let isUnix =
+            hostBytes.count >= 5 && hostBytes.prefix(5).map({ $0 | 0x20 }) == Array("unix:".utf8)
+        if n == 3, let p = lua.coerceNumber(3) {
+            let port = Int(max(min(p, 1e9), -1e9))
+            guard port >= 0, port <= 65535 else { return pushFailure(lua, NgxStrings.badPort(port)) }
+            target =
+                isUnix
+                ? .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
+                : .host(HostCache.host(hostBytes), UInt16(port))
+        } else if isUnix {
+            target = .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
+        } else {
+            return pushFailure(lua, NgxStrings.missingPort)
+        }
+        if case .unix(let path) = target, path.isEmpty {
+            return pushFailure(lua, NgxStrings.noUnixPath(String(decoding: hostBytes, as: UTF8.self)))
         }
         return withTCP(lua, "connect", yielding: true) { t, s in
             lua.setTop(0)

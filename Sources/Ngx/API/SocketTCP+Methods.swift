@@ -12,11 +12,11 @@ extension NgxAPI {
         }
     }
 
-    /// A timeout argument in milliseconds, a number or a numeric string (as OpenResty takes it): nil when absent
-    /// or not positive (then left as it is).
+    /// A timeout argument in milliseconds, a number or a numeric string (as OpenResty takes it): nil when absent,
+    /// not positive or not a number (lua_tonumber's 0; then left as it is).
     static func timeoutArg(_ lua: Lua, _ i: Int32, _ fn: String) -> Result<Int64?, Never>? {
         if lua.isNoneOrNil(i) { return .success(nil) }
-        guard let v = lua.coerceNumber(i), !v.isNaN else { return nil }
+        guard let v = lua.coerceNumber(i), !v.isNaN else { return .success(nil) }
         return .success(v > 0 ? Int64(min(v, 1e15)) : nil)
     }
 
@@ -43,8 +43,8 @@ extension NgxAPI {
         let plural = fn == "settimeouts"
         if plural {
             guard argc == 4 else {
-                return lua.error(
-                    "ngx.socket settimeouts: expecting 4 arguments (including the object), but got \(argc)"
+                return lua.error(  // stream-lua's words, its typo included
+                    "ngx.socket settimout: expecting 4 arguments (including the object) but seen \(argc)"
                 )
             }
         } else {
@@ -78,24 +78,29 @@ extension NgxAPI {
         guard argc >= 1, argc <= 3 else {
             return lua.error("expecting 1 to 3 arguments (including the object), but got \(argc)")
         }
-        var timeout: Int64?
-        if argc >= 2, !lua.isNoneOrNil(2) {
-            guard let v = lua.toNumber(2), v >= 0 else {
-                return lua.error("bad argument #2 to 'setkeepalive' (bad timeout)")
-            }
-            timeout = Int64(min(v, 1e15))
-        }
-        var size: Int?
-        if argc >= 3, !lua.isNoneOrNil(3) {
-            guard let v = lua.toNumber(3) else { return lua.error(NgxStrings.badNumberArg(3, "setkeepalive")) }
-            guard v >= 1 else { return pushFailure(lua, NgxStrings.zeroPoolSize) }
-            size = Int(min(v, 1e9))
-        }
         return withTCP(lua, "setkeepalive") { _, s in
+            // a closed socket answers before its arguments are looked at (stream-lua's order)
             guard let c = s.connection else { return pushFailure(lua, NgxStrings.closed) }
             if c.reader != nil { return pushFailure(lua, NgxStrings.socketBusyReading) }
             if c.writer != nil { return pushFailure(lua, NgxStrings.socketBusyWriting) }
             if c.input.readable > 0 { return pushFailure(lua, NgxStrings.dubiousState) }
+            // luaL_checkinteger's: a number or numeric string, truncated; a negative timeout wraps to a huge
+            // ngx_msec_t, which is never
+            var timeout: Int64?
+            if argc >= 2, !lua.isNoneOrNil(2) {
+                guard let v = lua.coerceNumber(2), !v.isNaN else {
+                    return lua.error(NgxStrings.badNumberArg(2, "setkeepalive", got: lua.typeName(at: 2)))
+                }
+                timeout = v < 0 ? 0 : Int64(min(v, 1e15))
+            }
+            var size: Int?
+            if argc >= 3, !lua.isNoneOrNil(3) {
+                guard let v = lua.coerceNumber(3), !v.isNaN else {
+                    return lua.error(NgxStrings.badNumberArg(3, "setkeepalive", got: lua.typeName(at: 3)))
+                }
+                guard v >= 1 else { return pushFailure(lua, NgxStrings.zeroPoolSize) }
+                size = Int(min(v, 1e9))
+            }
             if c.readable || c.peerClosed {  // an edge was seen: find out what it brought before pooling
                 var progress = false
                 switch c.fill(want: 1, progress: &progress) {
@@ -117,6 +122,9 @@ extension NgxAPI {
 
     static let tcpGetReusedTimes: LuaFunction = { L in
         let lua = Lua(L!)
+        guard lua.top == 1 else {
+            return lua.error("expecting 1 argument (including the object), but got \(lua.top)")
+        }
         return withTCP(lua, "getreusedtimes") { _, s in
             guard s.isConnected else { return pushFailure(lua, NgxStrings.closed) }
             lua.push(s.reusedTimes)
@@ -135,42 +143,50 @@ extension NgxAPI {
         }
     }
 
-    /// `setoption(name, value)`: keepalive, reuseaddr, tcp-nodelay (booleans or numbers), sndbuf, rcvbuf.
+    /// `ok, err = setoption(name, value)`: keepalive, reuseaddr, tcp-nodelay, sndbuf, rcvbuf, with a number or a
+    /// boolean; `value, err = getoption(name)`, a number. As resty.core's Lua: a missing or unknown name (or
+    /// value) is a soft failure.
     static let tcpSetOption: LuaFunction = { L in
         let lua = Lua(L!)
-        guard lua.top == 3 else {
-            return lua.error("expecting 3 arguments (including the object), but got \(lua.top)")
-        }
-        guard let name = lua.string(2), let o = socketOption(name) else {
-            return lua.error(NgxStrings.badOption(lua.string(2) ?? lua.typeName(at: 2)))
-        }
+        if let failure = optionName(lua) { return pushFailure(lua, failure) }
+        if lua.isNoneOrNil(3) { return pushFailure(lua, NgxStrings.missingOptionArg("value")) }
+        let o = socketOption(lua.string(2)!)!
         let value: Int32
         switch lua.type(at: 3) {
         case .boolean: value = lua.toBool(3) ? 1 : 0
-        case .number: value = Int32(clamping: Int(lua.toNumber(3)!))
-        default: return lua.error("bad argument #3 to 'setoption' (boolean or number expected)")
+        case .number: value = Int32(clamping: Int(max(min(lua.toNumber(3)!, 1e10), -1e10)))
+        default:  // what the FFI call's int parameter refuses
+            return lua.error(
+                "bad argument #3 to 'ngx_stream_lua_ffi_socket_tcp_setoption' (cannot convert '\(lua.typeName(at: 3))' to 'int')"
+            )
         }
         return withTCP(lua, "setoption") { _, s in
             guard let c = s.connection else { return pushFailure(lua, NgxStrings.closed) }
             if let e = Sys.setOption(c.fd, o, value) { return pushFailure(lua, NgxStrings.socketError(e)) }
-            lua.push(1)
+            lua.push(true)
             return 1
         }
     }
 
+    /// The failure for the option name at argument 2, or nil when it is one `socketOption` knows.
+    static func optionName(_ lua: Lua) -> String? {
+        if lua.isNoneOrNil(2) { return NgxStrings.missingOptionArg("option") }
+        let name = lua.type(at: 2) == .string || lua.type(at: 2) == .number ? lua.string(2) : nil
+        guard let name, socketOption(name) != nil else {
+            return NgxStrings.unsupportedOption(name ?? lua.typeName(at: 2))
+        }
+        return nil
+    }
+
     static let tcpGetOption: LuaFunction = { L in
         let lua = Lua(L!)
-        guard lua.top == 2 else {
-            return lua.error("expecting 2 arguments (including the object), but got \(lua.top)")
-        }
-        guard let name = lua.string(2), let o = socketOption(name) else {
-            return lua.error(NgxStrings.badOption(lua.string(2) ?? lua.typeName(at: 2)))
-        }
+        if let failure = optionName(lua) { return pushFailure(lua, failure) }
+        let o = socketOption(lua.string(2)!)!
         return withTCP(lua, "getoption") { _, s in
             guard let c = s.connection else { return pushFailure(lua, NgxStrings.closed) }
             switch Sys.getOption(c.fd, o) {
             case .success(let v):
-                if o == .sndbuf || o == .rcvbuf { lua.push(Int(v)) } else { lua.push(v != 0) }
+                lua.push(Int(v))
                 return 1
             case .failure(let e):
                 return pushFailure(lua, NgxStrings.socketError(e.errno))

@@ -91,7 +91,7 @@ extension NgxAPI {
             return lua.error("expecting 2 or 3 arguments (including the object), but got \(lua.top)")
         }
         guard lua.type(at: 2) == .string || lua.type(at: 2) == .number, let b = lua.bytes(2) else {
-            return lua.error(NgxStrings.badStringArg(2, "receiveuntil"))
+            return lua.error(NgxStrings.badStringArg(2, "receiveuntil", got: lua.typeName(at: 2)))
         }
         guard b.count > 0 else {  // soft, as ngx_lua's receiveuntil
             lua.pushNil()

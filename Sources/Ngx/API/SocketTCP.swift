@@ -275,7 +275,7 @@ extension NgxAPI {
             if c.writer != nil { return pushFailure(lua, NgxStrings.socketBusyWriting) }
             c.ensureOutputBuffer()
             let before = c.output.readable
-            guard appendValue(lua, 2, arg: 2, name: "send", depth: 0, into: &c.output) else {
+            guard appendValue(lua, 2, arg: 2, name: "send", depth: 0, strict: true, into: &c.output) else {
                 c.output.writeIndex = c.output.readIndex + before
                 c.releaseOutputIfEmpty()
                 return Lua.raise

@@ -102,7 +102,9 @@ extension NgxAPI {
             guard let h = s.handler else { return pushFailure(lua, NgxStrings.closed) }
             var buf = t.runtime.pool.pointee.take()
             defer { t.runtime.pool.pointee.give(&buf) }
-            guard appendValue(lua, 2, arg: 2, name: "send", depth: 0, into: &buf) else { return Lua.raise }
+            guard appendValue(lua, 2, arg: 2, name: "send", depth: 0, strict: true, into: &buf) else {
+                return Lua.raise
+            }
             switch Sys.write(h.fd, buf.readPointer, buf.readable) {
             case .bytes:
                 lua.push(1)

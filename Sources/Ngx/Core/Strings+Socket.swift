@@ -31,13 +31,20 @@ extension NgxStrings {
     public static let patternEmpty = "pattern is empty"
     public static func badTimeout(_ fn: String) -> String { "bad argument to '\(fn)' (timeout expected)" }
     public static let badTimeoutValue = "bad timeout value"
-    public static func badOption(_ name: String) -> String { "bad option: \(name)" }
+    public static func unsupportedOption(_ name: String) -> String { "unsupported option \(name)" }
+    public static func missingOptionArg(_ what: String) -> String { "missing the \"\(what)\" argument" }
     public static let receiveanyMax = "bad argument #2 to 'receiveany' (bad max argument)"
-    public static let badPoolSize = "bad \"pool_size\" option value"
-    public static let badPoolName = "bad \"pool\" option type"
-    public static func badBacklog(_ v: Int) -> String { "bad \"backlog\" option value: \(v)" }
-    public static let connectArgs = "ngx.socket connect: expecting 2, 3, or 4 arguments (including the object)"
-    public static let badHost = "bad argument #2 to 'connect' (string expected)"
+    /// luaL_argerror's form for the option table at `i`; `what` ends the quoted option name.
+    public static func badConnectOption(_ i: Int32, _ what: String) -> String {
+        "bad argument #\(i) to 'connect' (bad \"\(what))"
+    }
+    public static func connectArgs(_ n: Int32) -> String {
+        "ngx.socket connect: expecting 2, 3, or 4 arguments (including the object), but seen \(n)"
+    }
+    public static let missingPort = "missing the port number"
+    public static func noUnixPath(_ host: String) -> String {
+        "failed to parse host name \"\(host)\": no path in the unix domain socket"
+    }
     // The UDP cosocket's counts, in stream-lua's words (its settimeout's typo included).
     public static func udpSetPeerArgCount(_ n: Int32) -> String {
         "ngx.socket.udp setpeername: expecting 2 or 3 arguments (including the object), but seen \(n)"

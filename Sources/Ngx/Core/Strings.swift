@@ -22,7 +22,14 @@ public enum NgxStrings {
     public static let sleepNegative = "invalid sleep duration"
     public static let nonArrayTable = "non-array table found"
     public static func badOutputArg(_ i: Int32, _ fn: StaticString, _ type: String) -> String {
-        "bad argument #\(i) to '\(fn)' (string, number, boolean, nil, ngx.null, or array table expected, got \(type))"
+        "bad argument #\(i) to '\(fn)' (string, number, boolean, nil, ngx.null, or array table expected, but got \(type))"
+    }
+    /// A cosocket's send takes no ngx.null, and says so.
+    public static func badSendArg(_ i: Int32, _ fn: StaticString, _ type: String) -> String {
+        "bad argument #\(i) to '\(fn)' (string, number, boolean, nil, or array table expected, got \(type))"
+    }
+    public static func badTableElement(_ i: Int32, _ fn: StaticString, _ type: String) -> String {
+        "bad argument #\(i) to '\(fn)' (bad data type \(type) found)"
     }
     public static func badLogArg(_ i: Int32, _ type: String) -> String {
         "bad argument #\(i) to 'log' (string, number, boolean, or nil expected, got \(type))"
@@ -45,10 +52,14 @@ public enum NgxStrings {
     public static func badLogLevel(_ n: Int) -> String { "bad argument #1 to 'log' (bad log level: \(n))" }
     /// resty.core's ctx setter names the type it got.
     public static func ctxNotTable(_ type: String) -> String { "ctx should be a table while getting a \(type)" }
-    public static func badVariableValue(_ type: String) -> String {
-        "bad argument #1 to '?' (string, number, or nil expected, but got \(type))"
-    }
     public static func variableNotChangeable(_ name: String) -> String { "variable \"\(name)\" not changeable" }
+    public static func variableNotFound(_ name: String) -> String {
+        "variable \"\(name)\" not found for writing; maybe it is a built-in variable that is not changeable "
+            + "or you forgot to use \"set $\(name) '';\" in the config file to define it first"
+    }
+    public static let badVariableName = "bad variable name"
+    /// `$nginx_version`: the nginx release tcplua answers as (ngx.config.nginx_version's).
+    public static let nginxVersion = "1.22.1"
     public static func disabled(_ phase: String) -> String { "API disabled in the context of \(phase)" }
     public static let cannotYield = "attempt to yield across C-call boundary"
     public static func badNumberArg(_ i: Int32, _ fn: String) -> String {
@@ -59,5 +70,8 @@ public enum NgxStrings {
     }
     public static func badStringArg(_ i: Int32, _ fn: String) -> String {
         "bad argument #\(i) to '\(fn)' (string expected)"
+    }
+    public static func badStringArg(_ i: Int32, _ fn: String, got: String) -> String {
+        "bad argument #\(i) to '\(fn)' (string expected, got \(got))"
     }
 }
