@@ -84,6 +84,15 @@ def test_var_write_coerces_the_value_with_tostring(tcplua):
     assert lines == ['n=1 "true"', 'n=1 "12"', "n=1 nil"]
 
 
+def test_var_write_of_a_table_goes_through_its_tostring(tcplua):
+    # tostring honours __tostring (and its error); a table without one is "table: 0x...".
+    lines = run(tcplua, "ngx.var.foo = setmetatable({}, {__tostring = function() return 'seven' end}) "
+                        "show(ngx.var.foo) ngx.var.foo = {} show(ngx.var.foo:match('^table: 0x%x+$') ~= nil) "
+                        "show(pcall(function() ngx.var.foo = setmetatable({}, {__tostring = function() "
+                        "error('boom', 0) end}) end))", extra="lua_add_variable $foo;\n")
+    assert lines == ['n=1 "seven"', "n=1 true", 'n=2 false "boom"']
+
+
 def test_var_nginx_version_and_hostname_exist(tcplua):
     # ngx_stream_core_variables has $nginx_version and $hostname.
     import socket

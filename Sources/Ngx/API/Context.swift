@@ -92,7 +92,7 @@ extension NgxAPI {
                 v.withUnsafeBytes { lua.push(bytes: $0.baseAddress, count: $0.count) }
                 return 1
             }
-            switch name {
+            switch name {  // the names beside the access log's (`otherVariables`)
             case "binary_remote_addr":
                 guard s.remoteText == nil else {
                     lua.pushNil()
@@ -136,6 +136,9 @@ extension NgxAPI {
         return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
 
+    /// What `varIndex` answers beside the access log's variables (each a case of its `switch`).
+    static let otherVariables: Set<String> = ["binary_remote_addr", "nginx_version", "hostname"]
+
     /// The names `lua_add_variable` declared (set by the master before it runs Lua).
     nonisolated(unsafe) public static var addedVariables: Set<String> = []
 
@@ -144,9 +147,7 @@ extension NgxAPI {
         guard lua.type(at: 2) == .string else { return lua.error(NgxStrings.badVariableName) }
         let name = variableName(lua)
         guard addedVariables.contains(name) else {
-            let builtin =
-                AccessLogVariable(name: name) != .unknown
-                || ["binary_remote_addr", "nginx_version", "hostname"].contains(name)
+            let builtin = AccessLogVariable(name: name) != .unknown || otherVariables.contains(name)
             return lua.error(builtin ? NgxStrings.variableNotChangeable(name) : NgxStrings.variableNotFound(name))
         }
         // resty.core's var_set passes anything else through tostring
@@ -156,8 +157,16 @@ extension NgxAPI {
         case .nil: value = nil
         case .boolean: value = Array((lua.toBool(3) ? "true" : "false").utf8)
         default:
-            let address = String(UInt(bitPattern: lua_topointer(lua.L, 3)), radix: 16)
-            value = Array("\(lua.typeName(at: 3)): 0x\(address)".utf8)
+            switch callToString(lua, 3) {  // the __tostring of a table that has one (ngx.log's helper)
+            case true?:
+                value = Array(lua.bytes(-1) ?? UnsafeRawBufferPointer(start: nil, count: 0))
+                lua.pop()
+            case false?:
+                return Lua.raise  // the metamethod's error, on top
+            case nil:  // tostring's own text
+                let address = String(UInt(bitPattern: lua_topointer(lua.L, 3)), radix: 16)
+                value = Array("\(lua.typeName(at: 3)): 0x\(address)".utf8)
+            }
         }
         return withThread(lua) { t in
             t.session.setVariable(name, value)
