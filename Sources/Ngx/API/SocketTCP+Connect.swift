@@ -87,23 +87,23 @@ extension NgxAPI {
             if lua.type(at: 4) == .string { poolName = lua.string(4) }
             n -= 1
         }
-        let target: ConnectTarget
-        let isUnix =
-            hostBytes.count >= 5 && hostBytes.prefix(5).map({ $0 | 0x20 }) == Array("unix:".utf8)
+        // A port given is checked first, even before a unix socket path (which ignores it).
+        var port: UInt16?
         if n == 3, let p = lua.coerceNumber(3) {
-            let port = Int(max(min(p, 1e9), -1e9))
-            guard port >= 0, port <= 65535 else { return pushFailure(lua, NgxStrings.badPort(port)) }
-            target =
-                isUnix
-                ? .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
-                : .host(HostCache.host(hostBytes), UInt16(port))
-        } else if isUnix {
+            let v = Int(max(min(p, 1e9), -1e9))
+            guard v >= 0, v <= 65535 else { return pushFailure(lua, NgxStrings.badPort(v)) }
+            port = UInt16(v)
+        }
+        let target: ConnectTarget
+        if hostBytes.count >= 5 && hostBytes.prefix(5).map({ $0 | 0x20 }) == Array("unix:".utf8) {
+            guard hostBytes.count > 5 else {
+                return pushFailure(lua, NgxStrings.noUnixPath(String(decoding: hostBytes, as: UTF8.self)))
+            }
             target = .unix(String(decoding: hostBytes.dropFirst(5), as: UTF8.self))
+        } else if let port {
+            target = .host(HostCache.host(hostBytes), port)
         } else {
             return pushFailure(lua, NgxStrings.missingPort)
-        }
-        if case .unix(let path) = target, path.isEmpty {
-            return pushFailure(lua, NgxStrings.noUnixPath(String(decoding: hostBytes, as: UTF8.self)))
         }
         return withTCP(lua, "connect", yielding: true) { t, s in
             lua.setTop(0)
