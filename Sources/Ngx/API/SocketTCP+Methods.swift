@@ -12,12 +12,11 @@ extension NgxAPI {
         }
     }
 
-    /// A timeout argument in milliseconds, a number or a numeric string (as OpenResty takes it): nil when absent,
-    /// not positive or not a number (lua_tonumber's 0; then left as it is).
-    static func timeoutArg(_ lua: Lua, _ i: Int32, _ fn: String) -> Result<Int64?, Never>? {
-        if lua.isNoneOrNil(i) { return .success(nil) }
-        guard let v = lua.coerceNumber(i), !v.isNaN else { return .success(nil) }
-        return .success(v > 0 ? Int64(min(v, 1e15)) : nil)
+    /// A timeout argument in milliseconds (`ms`: the argument as a number or numeric string, as OpenResty takes
+    /// it): nil when absent, not positive or not a number (lua_tonumber's 0; then left as it is).
+    static func timeoutMs(_ ms: Double?) -> Int64? {
+        guard let ms, ms > 0 else { return nil }  // (NaN too)
+        return Int64(min(ms, 1e15))
     }
 
     /// `settimeout(ms)` sets the three timeouts (OpenResty); `settimeout(connect, send, read)` is the seed's
@@ -59,13 +58,9 @@ extension NgxAPI {
         // value or one of 2^31 ms and more; the seed's positional form leaves such a value alone.
         let openResty = plural || argc == 2
         for i in 2...max(2, argc) {
-            guard case .success(let v)? = timeoutArg(lua, i, fn) else {
-                return lua.error(NgxStrings.badTimeout(fn))
-            }
-            if openResty, let ms = lua.coerceNumber(i), ms <= -1 || ms >= 2_147_483_648 {
-                return lua.error(NgxStrings.badTimeoutValue)
-            }
-            values.append(v)
+            let ms = lua.isNoneOrNil(i) ? nil : lua.coerceNumber(i)
+            if openResty, let ms, ms <= -1 || ms >= 2_147_483_648 { return lua.error(NgxStrings.badTimeoutValue) }
+            values.append(timeoutMs(ms))
         }
         if argc == 2 { return body(values[0], values[0], values[0]) }
         return body(values[0], values.count > 1 ? values[1] : nil, values.count > 2 ? values[2] : nil)
@@ -148,48 +143,48 @@ extension NgxAPI {
     /// value) is a soft failure.
     static let tcpSetOption: LuaFunction = { L in
         let lua = Lua(L!)
-        if let failure = optionName(lua) { return pushFailure(lua, failure) }
-        if lua.isNoneOrNil(3) { return pushFailure(lua, NgxStrings.missingOptionArg("value")) }
-        let o = socketOption(lua.string(2)!)!
-        let value: Int32
-        switch lua.type(at: 3) {
-        case .boolean: value = lua.toBool(3) ? 1 : 0
-        case .number: value = Int32(clamping: Int(max(min(lua.toNumber(3)!, 1e10), -1e10)))
-        default:  // what the FFI call's int parameter refuses
-            return lua.error(
-                "bad argument #3 to 'ngx_stream_lua_ffi_socket_tcp_setoption' (cannot convert '\(lua.typeName(at: 3))' to 'int')"
-            )
-        }
-        return withTCP(lua, "setoption") { _, s in
-            guard let c = s.connection else { return pushFailure(lua, NgxStrings.closed) }
-            if let e = Sys.setOption(c.fd, o, value) { return pushFailure(lua, NgxStrings.socketError(e)) }
-            lua.push(true)
-            return 1
+        return withOption(lua) { o in
+            if lua.isNoneOrNil(3) { return pushFailure(lua, NgxStrings.missingOptionArg("value")) }
+            let value: Int32
+            switch lua.type(at: 3) {
+            case .boolean: value = lua.toBool(3) ? 1 : 0
+            case .number: value = Int32(clamping: Int(max(min(lua.toNumber(3)!, 1e10), -1e10)))
+            default:  // what the FFI call's int parameter refuses
+                return lua.error(
+                    "bad argument #3 to 'ngx_stream_lua_ffi_socket_tcp_setoption' (cannot convert '\(lua.typeName(at: 3))' to 'int')"
+                )
+            }
+            return withTCP(lua, "setoption") { _, s in
+                guard let c = s.connection else { return pushFailure(lua, NgxStrings.closed) }
+                if let e = Sys.setOption(c.fd, o, value) { return pushFailure(lua, NgxStrings.socketError(e)) }
+                lua.push(true)
+                return 1
+            }
         }
     }
 
-    /// The failure for the option name at argument 2, or nil when it is one `socketOption` knows.
-    static func optionName(_ lua: Lua) -> String? {
-        if lua.isNoneOrNil(2) { return NgxStrings.missingOptionArg("option") }
+    /// Runs `body` with the option named at argument 2; a missing or unknown name is a soft failure.
+    static func withOption(_ lua: Lua, _ body: (Sys.SocketOption) -> Int32) -> Int32 {
+        if lua.isNoneOrNil(2) { return pushFailure(lua, NgxStrings.missingOptionArg("option")) }
         let name = lua.type(at: 2) == .string || lua.type(at: 2) == .number ? lua.string(2) : nil
-        guard let name, socketOption(name) != nil else {
-            return NgxStrings.unsupportedOption(name ?? lua.typeName(at: 2))
+        guard let name, let o = socketOption(name) else {
+            return pushFailure(lua, NgxStrings.unsupportedOption(name ?? lua.typeName(at: 2)))
         }
-        return nil
+        return body(o)
     }
 
     static let tcpGetOption: LuaFunction = { L in
         let lua = Lua(L!)
-        if let failure = optionName(lua) { return pushFailure(lua, failure) }
-        let o = socketOption(lua.string(2)!)!
-        return withTCP(lua, "getoption") { _, s in
-            guard let c = s.connection else { return pushFailure(lua, NgxStrings.closed) }
-            switch Sys.getOption(c.fd, o) {
-            case .success(let v):
-                lua.push(Int(v))
-                return 1
-            case .failure(let e):
-                return pushFailure(lua, NgxStrings.socketError(e.errno))
+        return withOption(lua) { o in
+            withTCP(lua, "getoption") { _, s in
+                guard let c = s.connection else { return pushFailure(lua, NgxStrings.closed) }
+                switch Sys.getOption(c.fd, o) {
+                case .success(let v):
+                    lua.push(Int(v))
+                    return 1
+                case .failure(let e):
+                    return pushFailure(lua, NgxStrings.socketError(e.errno))
+                }
             }
         }
     }
