@@ -9,9 +9,9 @@ import Server
 @main
 struct TCPLua: ParsableCommand {
     static let version = "0.2.0"
-    /// The nginx release whose behaviour tcplua follows: `-v` names it after tcplua's own, as Tengine does,
-    /// because tools written for nginx read that number.
-    static let nginxVersion = "1.22.1"
+    /// The nginx release whose behaviour tcplua follows (`NgxStrings.nginxVersion`): `-v` names it after
+    /// tcplua's own, as Tengine does.
+    static let nginxVersion = NgxStrings.nginxVersion
 
     static let configuration = CommandConfiguration(
         commandName: "tcplua",

@@ -25,7 +25,7 @@ extension NgxAPI {
         lua.newTable(nrec: 6)
         lua.push(10025)
         lua.setField(-2, "ngx_lua_version")
-        lua.push(1_022_001)
+        lua.push(NgxStrings.nginxVersionNumber)
         lua.setField(-2, "nginx_version")
         lua.push(false)
         lua.setField(-2, "debug")

@@ -58,8 +58,11 @@ public enum NgxStrings {
             + "or you forgot to use \"set $\(name) '';\" in the config file to define it first"
     }
     public static let badVariableName = "bad variable name"
-    /// `$nginx_version`: the nginx release tcplua answers as (ngx.config.nginx_version's).
+    /// The nginx release whose behaviour tcplua follows: `$nginx_version`, `ngx.config.nginx_version`
+    /// (`nginxVersionNumber`) and `tcplua -v`, because tools written for nginx read that number.
     public static let nginxVersion = "1.22.1"
+    /// The same as nginx's `nginx_version` number: 1.22.1 is 1022001.
+    public static let nginxVersionNumber = nginxVersion.split(separator: ".").reduce(0) { $0 * 1000 + Int($1)! }
     public static func disabled(_ phase: String) -> String { "API disabled in the context of \(phase)" }
     public static let cannotYield = "attempt to yield across C-call boundary"
     public static func badNumberArg(_ i: Int32, _ fn: String) -> String {
