@@ -81,10 +81,9 @@ extension NgxAPI {
         return 2
     }
 
-    /// Appends the value at `idx` to `buf`; false with an error message pushed for a bad value.
-    /// Appends the value at `idx` as ngx.print does, or as a cosocket's send does (`strict`, where
-    /// an element of a table that is nil, a boolean or ngx.null is refused, and so is ngx.null itself); on failure
-    /// leaves the message on the stack. A table's length is its largest positive integer key (stream-lua's):
+    /// Appends the value at `idx` to `buf` as ngx.print does, or as a cosocket's send does (`strict`, where
+    /// an element of a table that is nil, a boolean or ngx.null is refused, and so is ngx.null itself); false with
+    /// the message pushed for a bad value. A table's length is its largest positive integer key (stream-lua's):
     /// a hole is nil.
     static func appendValue(
         _ lua: Lua,

@@ -9,7 +9,8 @@ import LuaKit
 /// ok, err = sema:wait(seconds)    true; nil, "timeout" at once with seconds = 0; false, "timeout" after waiting
 /// ```
 /// Shared by every thread and timer of the worker. Misuse raises lua-resty-core's errors ("not a semaphore
-/// instance", "no negative number", "positive number required"). Context: wait in handlers and timers (it yields); the rest anywhere.
+/// instance", "no negative number", "positive number required"). Context: wait in handlers and timers (it
+/// yields); the rest anywhere.
 /// The Lua half is the built-in module `ngx.semaphore`; its Swift halves are in the registry.
 extension NgxAPI {
     static let semaphoreKey = "tcplua.semaphore"
